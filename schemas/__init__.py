@@ -1,0 +1,19 @@
+"""Record schemas: one definition used for Beam (RowCoder) and Arrow/Parquet."""
+
+from schemas.arrow import arrow_schema, from_table, to_table
+from schemas.records import (
+    DATE_SOURCES,
+    TEXT_SOURCES,
+    Article,
+    Duplicate,
+    Entity,
+    ErrorRecord,
+    IndexEntry,
+    RawDocument,
+    ThemeScore,
+)
+
+__all__ = [
+    "Article", "DATE_SOURCES", "Duplicate", "Entity", "ErrorRecord", "IndexEntry",
+    "RawDocument", "TEXT_SOURCES", "ThemeScore", "arrow_schema", "from_table", "to_table",
+]

@@ -1,0 +1,119 @@
+"""The records that flow through the pipeline, defined once.
+
+Each record is a ``typing.NamedTuple`` registered with Beam's ``RowCoder``;
+the Arrow schema of every Parquet table is derived from the same class by
+:func:`schemas.arrow.arrow_schema`, never written twice.
+
+Conventions the derivation relies on:
+
+* ``Optional[X]`` is a nullable column, everything else is non-null.
+* integer fields named ``at`` or ending in ``_at`` hold microseconds since the Unix
+  epoch (UTC) and become ``timestamp[us, tz=UTC]`` in Arrow;
+* ``np.int32`` / ``np.float32`` become ``int32`` / ``float32``;
+* ``Sequence[NamedTuple]`` becomes ``list<struct<...>>``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Sequence
+
+import apache_beam as beam
+import numpy as np
+
+# Where a document's text came from.
+TEXT_SOURCES = ("file", "page", "feed")
+# Where the partition date came from (output contract).
+DATE_SOURCES = ("feed", "html", "json", "text", "ingested")
+
+
+class RawDocument(NamedTuple):
+    """One input document as read, before cleaning.
+
+    ``kind`` says how ``body`` is to be read: ``text`` (plain text, headline on
+    the first line), ``html`` (a saved or fetched page), ``json`` (a record
+    whose ``body`` is the article text and ``title`` its headline) or
+    ``feed`` (a feed item: ``body`` is the fetched page's HTML, possibly
+    empty, and ``summary`` the feed's own content to fall back on).
+    """
+
+    source: str  # input path as given, or the feed URL
+    locator: str  # unique per input within a run: path, path#L<n>, item link
+    url: Optional[str]  # canonical/feed link when known, else None
+    kind: str
+    title: Optional[str]
+    body: str
+    summary: Optional[str]  # feed content/summary (kind == "feed")
+    published_at: Optional[int]  # from the record or feed entry, if valid
+    date_source: Optional[str]  # "json" / "feed" when published_at is set
+    ingested_at: int
+
+
+class Entity(NamedTuple):
+    text: str
+    label: str
+    count: np.int32
+
+
+class ThemeScore(NamedTuple):
+    theme: str
+    score: np.float32
+
+
+class Article(NamedTuple):
+    """One row of ``articles/``. Column order is the output contract's."""
+
+    article_id: str
+    url: str
+    source: str
+    title: str
+    text: str
+    published_at: Optional[int]
+    date_source: str
+    ingested_at: int
+    language: str
+    themes: Sequence[str]
+    entities: Sequence[Entity]
+    word_count: np.int32
+    duplicates: Sequence[str]
+    # Extensions beyond the contract's columns.
+    theme_scores: Sequence[ThemeScore]
+    text_source: str  # one of TEXT_SOURCES
+    author: Optional[str]
+    site_name: Optional[str]
+    content_hash: str  # hex digest of the normalised body (exact-duplicate key)
+
+
+class Duplicate(NamedTuple):
+    """One row of ``duplicates/``: an input merged into a kept article."""
+
+    source: str
+    url: str
+    duplicate_of: str  # article_id of the kept row
+    similarity: np.float32
+    kind: str  # "exact" | "near"
+    article_id: str  # the id this copy would have had
+    title: str
+    ingested_at: int
+
+
+class ErrorRecord(NamedTuple):
+    """One row of ``errors/``: an input (or part of one) that yielded no article."""
+
+    source: str
+    stage: str  # read | clean | dedup | tag | write | fetch | feed
+    error: str  # short machine-friendly reason, e.g. "empty", "binary", "too_large"
+    detail: str  # human-readable detail
+    at: int
+
+
+class IndexEntry(NamedTuple):
+    """One row of ``_index/``: what later runs need to recognise an article."""
+
+    article_id: str
+    content_hash: str
+    minhash: Sequence[np.int64]  # signature; empty when the text is too short
+    ingested_at: int
+
+
+for _record in (RawDocument, Entity, ThemeScore, Article, Duplicate, ErrorRecord, IndexEntry):
+    beam.coders.registry.register_coder(_record, beam.coders.RowCoder)
