@@ -1,0 +1,15 @@
+"""The pipeline's stages, one composite PTransform per module.
+
+Stage contracts (each composite returns a dict of PCollections):
+
+* ``read.ReadArticles``   : paths            -> {"documents": RawDocument, "errors": ErrorRecord}
+* ``clean.CleanArticles`` : RawDocument      -> {"articles": Article, "errors": ErrorRecord}
+* ``dedup.Deduplicate``   : Article          -> {"articles": Article, "duplicates": Duplicate,
+                                                 "index": IndexEntry}
+* ``tag.TagArticles``     : Article          -> {"articles": Article, "errors": ErrorRecord}
+* ``write.WriteWarehouse``: the dicts above  -> written file paths
+
+Articles leave ``clean`` with ``themes``/``entities``/``theme_scores``/``duplicates``
+empty and ``content_hash`` empty; ``dedup`` fills ``content_hash`` and
+``duplicates``; ``tag`` fills the rest.
+"""
