@@ -97,7 +97,8 @@ def v_typo(rng, title, text, others):
 def v_wrap(rng, title, text, others):
     width = rng.randint(60, 80)
     sep = rng.choice(("\n\n", "\n"))
-    return title, sep.join(textwrap.fill(p, width) for p in paragraphs(text))
+    return title, sep.join(textwrap.fill(p, width, break_long_words=False, break_on_hyphens=False)
+                          for p in paragraphs(text))
 
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?\"'])\s+(?=[A-Z\"'])")
