@@ -144,7 +144,7 @@ def node_key(article_id: str, *, old: bool, when: Optional[int], text_len: int =
 
 
 def node_id(key: str) -> str:
-    return key.rsplit("|", 1)[1]
+    return key.split("|", 1)[1]
 
 
 def node_is_old(key: str) -> bool:
