@@ -1,0 +1,50 @@
+"""Pipeline assembly: wiring the stages, no logic of its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from pipeline.options import NewsbeamOptions
+from transforms.clean import CleanArticles
+from transforms.dedup import Deduplicate
+from transforms.progress import CountProgress
+from transforms.read import InputFile, ReadArticles
+from transforms.tag import TagArticles
+from transforms.write import WriteWarehouse
+
+
+def _given(**kwargs: Any) -> dict[str, Any]:
+    """Only the settings the user gave: each stage keeps its own defaults."""
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
+def index_pattern(out: str) -> str:
+    return FileSystems.join(out, "_index", "*.parquet")
+
+
+def build_backfill(p: beam.Pipeline, files: list[InputFile], opts: NewsbeamOptions,
+                   run_id: str, ingested_at: int) -> None:
+    """Read → clean → deduplicate → tag → write, for a fixed list of input files."""
+    progress = opts.progress_dir
+    read = p | "ReadArticles" >> ReadArticles(files, opts.max_input_bytes, ingested_at)
+    documents = read["documents"] | "ProgressRead" >> CountProgress(progress, "read")
+    cleaned = documents | "CleanArticles" >> CleanArticles(
+        **_given(timeout_seconds=opts.extract_timeout))
+    deduped = cleaned["articles"] | "Deduplicate" >> Deduplicate(
+        index_pattern=index_pattern(opts.out),
+        **_given(threshold=opts.dedup_threshold, num_perm=opts.dedup_num_perm,
+                 shingle_size=opts.dedup_shingle_size))
+    tagged = deduped["articles"] | "TagArticles" >> TagArticles(
+        **_given(model=opts.spacy_model, lexicon_path=opts.theme_lexicon,
+                 batch_size=opts.tag_batch_size))
+    articles = tagged["articles"] | "ProgressTag" >> CountProgress(progress, "tagged")
+    errors = (read["errors"], cleaned["errors"], tagged["errors"]) | "MergeErrors" >> beam.Flatten()
+    _ = {
+        "articles": articles,
+        "duplicates": deduped["duplicates"],
+        "errors": errors,
+        "index": deduped["index"],
+    } | "WriteWarehouse" >> WriteWarehouse(opts.out, run_id, opts.shards_per_partition)

@@ -1,0 +1,183 @@
+"""The ``newsbeam`` command line.
+
+``newsbeam backfill INPUT... --out DIR [--config FILE.toml] [Beam options]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from typing import Optional, Sequence
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
+
+from pipeline.build import build_backfill
+from pipeline.options import NewsbeamOptions, OptionsError, make_options
+from transforms.ids import now_micros
+from transforms.progress import read_progress
+from transforms.read import InputError, list_inputs
+
+log = logging.getLogger("newsbeam")
+
+
+class UsageError(Exception):
+    """Arguments a user must fix; reported without a traceback, exit status 2."""
+
+
+def _all_option_classes(cls=PipelineOptions):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_option_classes(sub)
+
+
+def _command_parser(prog: str, positional: str, help_text: str) -> argparse.ArgumentParser:
+    # Every Beam option is known to this parser, so "--runner X" never takes X
+    # for an input and a misspelt option is an error instead of being ignored.
+    parser = _BeamArgumentParser(prog=prog, description=help_text, allow_abbrev=False)
+    for cls in set(_all_option_classes()):
+        cls._add_argparse_args(parser)
+    parser.add_argument(positional, nargs="+")
+    parser.add_argument("--no_progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def _check_output(out: Optional[str]) -> None:
+    if not out:
+        raise UsageError("--out is required: the warehouse directory to write")
+    probe = FileSystems.join(out, f".newsbeam-write-test-{uuid.uuid4().hex}")
+    try:
+        try:
+            FileSystems.mkdirs(out)
+        except OSError:
+            pass
+        with FileSystems.create(probe) as handle:
+            handle.write(b"ok")
+        FileSystems.delete([probe])
+    except Exception as exc:  # any filesystem's failure means the same to the user
+        raise UsageError(f"cannot write to output {out}: {exc}") from exc
+
+
+def _run_id(now: dt.datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def _run_with_progress(p: beam.Pipeline, progress_dir: Optional[str], total_files: int):
+    """Run the pipeline, drawing a progress bar from the workers' tick files."""
+    outcome: dict = {}
+
+    def target():
+        try:
+            result = p.run()
+            result.wait_until_finish()
+            outcome["result"] = result
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, name="newsbeam-pipeline", daemon=True)
+    worker.start()
+    if progress_dir:
+        from tqdm import tqdm
+
+        with tqdm(total=total_files, unit="file", desc="reading", file=sys.stderr,
+                  dynamic_ncols=True, disable=not sys.stderr.isatty()) as bar:
+            while worker.is_alive():
+                counts = read_progress(progress_dir)
+                bar.n = min(counts.get("read", 0), bar.total or 0) if total_files else 0
+                bar.set_postfix(tagged=counts.get("tagged", 0), refresh=False)
+                bar.refresh()
+                worker.join(0.5)
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _counters(result) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for c in result.metrics().query()["counters"]:
+        value = c.committed if c.committed is not None else c.attempted
+        key = (c.key.metric.namespace, c.key.metric.name)
+        counts[key] = counts.get(key, 0) + int(value or 0)
+    return counts
+
+
+def summarize(counters: dict[tuple[str, str], int], out: str, seconds: float) -> str:
+    """The short report printed at the end of a run."""
+    partitions = {name.split(":", 1)[1].rsplit("/", 1)[0]: 0
+                  for (ns, name) in counters if ns == "write" and name.startswith("articles:")}
+    for (ns, name), value in counters.items():
+        if ns == "write" and name.startswith("articles:"):
+            partitions[name.split(":", 1)[1].rsplit("/", 1)[0]] += value
+    total = lambda prefix: sum(v for (ns, n), v in counters.items()
+                               if ns == "write" and n.startswith(prefix))
+    lines = [f"newsbeam: wrote {total('articles:')} article rows to {out} in {seconds:.1f}s"]
+    for partition in sorted(partitions):
+        date, theme = (part.split("=", 1)[1] for part in partition.split("/"))
+        lines.append(f"  {date}  {theme:<36} {partitions[partition]:>6}")
+    already = sum(v for (ns, n), v in counters.items() if n == "already_in_warehouse")
+    lines.append(f"  duplicates: {total('duplicates:')}   errors: {total('errors:')}"
+                 f"   already in warehouse: {already}")
+    reasons = sorted((n.split(":", 1)[1], v) for (ns, n), v in counters.items()
+                     if n.startswith("error:") and v)
+    if reasons:
+        lines.append("  error reasons: " + ", ".join(f"{r} {v}" for r, v in reasons))
+    return "\n".join(lines)
+
+
+def backfill(argv: Sequence[str]) -> int:
+    parser = _command_parser("newsbeam backfill", "inputs",
+                             "Read files into the warehouse: clean, deduplicate, tag, write.")
+    args = parser.parse_args(argv)
+    inputs = list(args.inputs)
+    beam_argv = [a for a in argv if a not in set(inputs) and a != "--no_progress"]
+    try:
+        options = make_options(beam_argv, args.config)
+        opts = options.view_as(NewsbeamOptions)
+        files = list_inputs(inputs)
+        _check_output(opts.out)
+    except (OptionsError, InputError) as exc:
+        raise UsageError(str(exc)) from exc
+    started = dt.datetime.now(dt.timezone.utc)
+    run_id = _run_id(started)
+    with tempfile.TemporaryDirectory(prefix="newsbeam-progress-") as progress_dir:
+        show = not args.no_progress and opts.progress_dir is None
+        if show:
+            opts.progress_dir = progress_dir
+        p = beam.Pipeline(options=options)
+        build_backfill(p, files, opts, run_id, now_micros())
+        t0 = time.monotonic()
+        result = _run_with_progress(p, progress_dir if show else None, len(files))
+        seconds = time.monotonic() - t0
+    print(summarize(_counters(result), opts.out, seconds))
+    return 0
+
+
+COMMANDS = {"backfill": backfill}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Beam's runners log worker chatter at WARNING; failures still raise.
+    logging.getLogger("apache_beam").setLevel(logging.ERROR)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        print("usage: newsbeam {" + ",".join(COMMANDS) + "} ...  (newsbeam COMMAND --help)",
+              file=sys.stderr)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except UsageError as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
