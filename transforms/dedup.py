@@ -63,7 +63,7 @@ from transforms import dedup_core as core
 
 NAMESPACE = "dedup"
 
-DEFAULTS = dict(threshold=0.5, num_perm=128, shingle_size=3, bands=32, rows=4, seed=1,
+DEFAULTS = dict(threshold=0.5, num_perm=128, shingle_size=3, rows=4, seed=1,
                 cc_rounds=10, max_bucket=64)
 
 
@@ -249,16 +249,21 @@ def _attach(kv):
 class Deduplicate(beam.PTransform):
     """Article -> {"articles": Article, "duplicates": Duplicate, "index": IndexEntry}.
 
-    See the module docstring for the contract and the parameter choice.
+    See the module docstring for the contract and the parameter choice. Old index
+    entries written with another ``num_perm`` are matched by content hash only; a
+    changed ``seed`` or ``shingle_size`` makes old signatures incomparable, so keep
+    them fixed for a warehouse.
     """
 
     def __init__(self, index_pattern: Optional[str] = None, *, threshold: float = DEFAULTS["threshold"],
                  num_perm: int = DEFAULTS["num_perm"], shingle_size: int = DEFAULTS["shingle_size"],
-                 bands: int = DEFAULTS["bands"], rows: int = DEFAULTS["rows"], seed: int = DEFAULTS["seed"],
+                 bands: Optional[int] = None, rows: int = DEFAULTS["rows"], seed: int = DEFAULTS["seed"],
                  cc_rounds: int = DEFAULTS["cc_rounds"], max_bucket: int = DEFAULTS["max_bucket"]):
         super().__init__()
-        if bands * rows != num_perm:
-            raise ValueError(f"bands * rows must equal num_perm ({bands} * {rows} != {num_perm})")
+        # Only num_perm given (the CLI's --dedup_num_perm): as many bands of ``rows`` as fit.
+        bands = num_perm // rows if bands is None else bands
+        if bands < 1 or rows < 1 or bands * rows > num_perm:
+            raise ValueError(f"need 1 <= bands * rows <= num_perm, got {bands} * {rows} and {num_perm}")
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}")
         if shingle_size < 1 or cc_rounds < 1 or max_bucket < 2:
@@ -269,7 +274,7 @@ class Deduplicate(beam.PTransform):
         self.cc_rounds, self.max_bucket = cc_rounds, max_bucket
 
     def expand(self, articles: beam.PCollection[Article]) -> dict[str, beam.PCollection[Any]]:
-        bands, rows = self.bands, self.rows
+        bands, rows, num_perm = self.bands, self.rows, self.num_perm
         items = articles | "Fingerprint" >> beam.ParDo(
             _Fingerprint(self.num_perm, self.seed, self.shingle_size))
         old = (articles.pipeline
@@ -288,7 +293,7 @@ class Deduplicate(beam.PTransform):
 
         edges = (by_hash.nodes
                  | "BandKeys" >> beam.FlatMap(
-                     lambda n: [(k, n) for k in core.band_keys(n[1], bands, rows)])
+                     lambda n: [(k, n) for k in core.band_keys(n[1], bands, rows, num_perm)])
                  | "GroupByBand" >> beam.GroupByKey()
                  | "Verify" >> beam.ParDo(_Verify(self.threshold, self.max_bucket))
                  | "GroupByPair" >> beam.GroupByKey()

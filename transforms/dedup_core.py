@@ -111,14 +111,14 @@ def estimated_jaccard(a: bytes, b: bytes) -> float:
     return float(np.mean(sig_from_bytes(a) == sig_from_bytes(b)))
 
 
-def band_keys(sig: bytes, bands: int, rows: int) -> list[bytes]:
+def band_keys(sig: bytes, bands: int, rows: int, num_perm: int) -> list[bytes]:
     """One LSH key per band: band number + digest of its ``rows`` slots.
 
-    A signature of another length (an index written with other settings) gets
-    no band keys: it is only matched exactly, by content hash.
+    A signature of another length than ``num_perm`` (an index written with other
+    settings) gets no band keys: it is only matched exactly, by content hash.
     """
     width = rows * SIG_DTYPE.itemsize
-    if len(sig) != bands * width:
+    if len(sig) != num_perm * SIG_DTYPE.itemsize:
         return []
     return [
         i.to_bytes(2, "big") + hashlib.blake2b(sig[i * width:(i + 1) * width], digest_size=8).digest()

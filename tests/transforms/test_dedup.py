@@ -148,7 +148,8 @@ def test_threshold_is_configurable():
 
 def test_invalid_settings_fail_early():
     with pytest.raises(ValueError, match="bands"):
-        Deduplicate(num_perm=128, bands=20, rows=5)
+        Deduplicate(num_perm=128, bands=30, rows=5)
+    assert Deduplicate(num_perm=64).bands == 16  # rows stay 4 when only num_perm is set
     with pytest.raises(ValueError, match="threshold"):
         Deduplicate(threshold=0)
 

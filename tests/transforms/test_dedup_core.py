@@ -97,13 +97,14 @@ def test_index_round_trip_and_incomparable_signatures():
 
 def test_band_keys():
     sig = np.arange(128, dtype=core.SIG_DTYPE)
-    keys = core.band_keys(core.sig_to_bytes(sig), 32, 4)
+    keys = core.band_keys(core.sig_to_bytes(sig), 32, 4, 128)
     assert len(set(keys)) == 32
     other = sig.copy()
     other[5] = 999  # band 1 (slots 4..7) differs, the rest are shared
-    keys2 = core.band_keys(core.sig_to_bytes(other), 32, 4)
+    keys2 = core.band_keys(core.sig_to_bytes(other), 32, 4, 128)
     assert [i for i in range(32) if keys[i] != keys2[i]] == [1]
-    assert core.band_keys(core.sig_to_bytes(sig[:64]), 32, 4) == []
+    assert core.band_keys(core.sig_to_bytes(sig[:64]), 32, 4, 128) == []
+    assert len(core.band_keys(core.sig_to_bytes(sig), 20, 6, 128)) == 20  # 8 slots unused
 
 
 # --- the seeds stay apart ------------------------------------------------------
