@@ -44,7 +44,10 @@ furthest from the threshold (lowest variant-to-original Jaccard 0.69 for k=3 vs
 0.61 for k=5) while different BBC stories stay below 0.04; 128 permutations in
 32 bands of 4 rows find a pair at Jaccard 0.6 with probability 0.99 and at 0.1
 with 0.003; verification at estimated Jaccard >= 0.5 (standard error <= 0.045
-at 128 permutations).
+at 128 permutations). Measured (``python benchmarks/dedup.py --eval-dir
+/work/shared/eval``): precision 1.000 / recall 1.000 at 1,000 documents, 0.9963 /
+1.000 at 10,000, no input lost, identical rows with two multi-processing workers,
+10k/1k stage time 9.4x.
 """
 
 from __future__ import annotations
