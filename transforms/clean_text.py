@@ -88,6 +88,8 @@ _LABEL_PATTERNS = [
     r"(?:get|download) (?:the|our) .* app\b.*",
     r"(?:thanks|thank you) for (?:signing up|subscribing|reading)\b.*",
     r"(?:sorry!?|oops!?)",
+    r"(?:related|see more|read more|more|also read|read also|watch|listen|recommended|most read|"
+    r"related coverage|further reading|trending|popular)\b\s*(?::|in\b).*",
 ]
 _LABEL_RE = re.compile(r"^\W*(?:" + "|".join(_LABEL_PATTERNS) + r")\W*$", re.I)
 # Footer phrases distinctive enough to match anywhere in a line.
@@ -98,6 +100,22 @@ _LEGAL_RE = re.compile(
     r"we use cookies|by continuing to (?:browse|use)|privacy policy|terms of (?:use|service)",
     re.I,
 )
+# Imperatives addressed to the reader: "Get the latest ...", "Follow him on ...".
+_CALL_TO_ACTION = re.compile(
+    r"^\W*(?:get (?:the|our|access|\w+ on the go)|sign up|subscribe|join (?:our|us|the)|keep an eye on|"
+    r"download|follow (?:us|him|her|them|\w+) on|listen (?:to|live|back)|watch (?:the|our|live)|"
+    r"click|tap here|have a (?:tip|story)|send us|tell us|share (?:this|your)|like us on|"
+    r"don'?t miss|never miss|want more)\b",
+    re.I,
+)
+_CONTACT = re.compile(r"\b(?:may|can) be reached at\b|\bfollow (?:us|him|her|them|\w+) on (?:twitter|facebook|instagram)",
+                      re.I)
+# A line that is only a URL or only a timestamp: page metadata, not text.
+_METADATA = re.compile(r"^\s*(?:(?:https?://|www\.)\S+\.(?:jpe?g|png|gif|webp|svg|ico)(?:\?\S*)?|\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)\s*$",
+                       re.I)
+# Teaser links tagged with a media/type marker: "... [VIDEO]", "... [INSIGHT]|".
+_TEASER_TAG = re.compile(r"\[(?:video|insight|reaction|pictures?|photos?|gallery|live|watch|poll|quiz|"
+                         r"review|analysis|opinion|latest|revealed|pics)\]\W*$", re.I)
 _DIGEST_LABEL = re.compile(
     r"^\W*(?:(?:in )?other (?:news|stories|headlines)|(?:more|latest|top|related|also)\s+"
     r"(?:news|stories|headlines|articles|reads?)|(?:also|read) (?:read|also)|see also|"
@@ -162,10 +180,33 @@ def is_label_like(line: str) -> bool:
     return bool(_LABEL_RE.match(line.strip()))
 
 
-def is_boilerplate(line: str) -> bool:
+def is_shouting(line: str) -> bool:
+    """An all-capitals line of several words: a promo link or teaser headline."""
+    ws = words(line)
+    letters = [c for c in line if c.isalpha()]
+    if len(ws) < 6 or line.rstrip().endswith("?") or line.lstrip().startswith("|"):
+        return False
+    return len(letters) >= 20 and sum(c.isupper() for c in letters) / len(letters) > 0.85
+
+
+def boilerplate_reason(line: str) -> Optional[str]:
+    """Why a single line is boilerplate on its own, or None."""
+    n = len(words(line))
+    if _METADATA.match(line):
+        return "metadata"
     if is_label_like(line):
-        return True
-    return len(words(line)) <= 40 and bool(_LEGAL_RE.search(line))
+        return "boilerplate"
+    if n <= 40 and (_LEGAL_RE.search(line) or _CONTACT.search(line)):
+        return "boilerplate"
+    if n <= 30 and _CALL_TO_ACTION.match(line) and not line.rstrip().endswith(":") and not _BULLET.match(line):
+        return "call_to_action"
+    if is_shouting(line) or (n <= 25 and _TEASER_TAG.search(line)):
+        return "teaser"
+    return None
+
+
+def is_boilerplate(line: str) -> bool:
+    return boilerplate_reason(line) is not None
 
 
 def plausible_headline(line: str) -> bool:
@@ -185,6 +226,16 @@ def stems(line: str) -> list:
             continue
         out.append(lw[:5])
     return out
+
+
+def near_title(line: str, headline: Optional[str], threshold: float = 0.6) -> bool:
+    """True when ``line`` is a variant of the headline (most words shared)."""
+    if not headline:
+        return False
+    a, b = set(normalise(line).split()), set(normalise(headline).split())
+    if not a or not b or len(a) > 2 * len(b) + 3:
+        return False
+    return len(a & b) / len(a | b) >= threshold
 
 
 def _cosine(a: Counter, b: Counter) -> float:
@@ -237,7 +288,9 @@ def _pick_headline(lines: list) -> tuple:
 
 
 def clean_paragraphs(paragraphs: Sequence[str], headline: Optional[str] = None, *,
-                     topical: bool = True, off_topic_ratio: float = 0.3) -> Cleaned:
+                     topical: bool = True, shape: bool = True, dedupe: bool = True,
+                     link_lists: bool = True,
+                     off_topic_ratio: float = 0.3) -> Cleaned:
     """Apply rules 1-6 (see module docstring) to paragraphs under a known headline."""
     lines = [_Line(p.strip(), words(p)) for p in paragraphs if p and p.strip()]
     seen = set()
@@ -247,21 +300,24 @@ def clean_paragraphs(paragraphs: Sequence[str], headline: Optional[str] = None, 
         key = normalise(ln.text)
         if not _ALNUM.search(ln.text):
             ln.reason = "separator"
-        elif key in seen:
+        elif key in seen and (dedupe or key == normalise(headline or "")):
             ln.reason = "repeated"
-        elif is_boilerplate(ln.text):
-            ln.reason = "boilerplate"
+        elif near_title(ln.text, headline) and ln is lines[0]:
+            ln.reason = "repeated"
+        else:
+            ln.reason = boilerplate_reason(ln.text)
         if key:
             seen.add(key)
-    _mark_lists(lines)
+    _mark_lists(lines, link_lists)
     if topical:
         _mark_off_topic(lines, headline, off_topic_ratio)
-    _mark_shape(lines)
+    if shape:
+        _mark_shape(lines)
     return Cleaned(headline, [ln.text for ln in lines if ln.kept],
                    [(ln.text, ln.reason) for ln in lines if not ln.kept])
 
 
-def _mark_lists(lines: list) -> None:
+def _mark_lists(lines: list, link_lists: bool = True) -> None:
     n = len(lines)
     i = 0
     while i < n:
@@ -289,13 +345,15 @@ def _mark_lists(lines: list) -> None:
                 i = j
                 continue
         i += 1
-    # Runs of headline-shaped bulleted items: lists of links.
+    # Runs of headline-shaped bulleted items with no prose after them: lists
+    # of links at the foot of the page (lists inside the article are kept).
     i = 0
     while i < n:
         j = i
         while j < n and _BULLET.match(lines[j].text) and not _SENTENCE_END.search(lines[j].text):
             j += 1
-        if j - i >= 3:
+        tail = not any(is_prose(ln.text) and ln.kept for ln in lines[j:])
+        if link_lists and j - i >= 3 and tail:
             for k in range(i, j):
                 lines[k].reason = lines[k].reason or "link_list"
         i = max(j, i + 1)
