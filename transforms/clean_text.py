@@ -96,7 +96,7 @@ _LABEL_RE = re.compile(r"^\W*(?:" + "|".join(_LABEL_PATTERNS) + r")\W*$", re.I)
 _LEGAL_RE = re.compile(
     r"your email address will not be published|required fields are marked|all rights reserved|"
     r"^\W*(?:©|copyright\b)|this material may not be published|"
-    r"(?:sign up|subscribe) (?:for|to) (?:our|the) .*newsletter|click here to|"
+    r"(?:sign up|subscribe) (?:for|to) (?:our|the) .*newsletter|"
     r"we use cookies|by continuing to (?:browse|use)|privacy policy|terms of (?:use|service)",
     re.I,
 )
