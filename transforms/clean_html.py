@@ -23,7 +23,7 @@ from typing import NamedTuple, Optional
 
 import trafilatura
 
-from transforms.clean_text import clean_paragraphs, normalise
+from transforms.clean_text import clean_paragraphs, is_prose, normalise, words
 
 _MARKUP = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|div|p|article|meta|title|span|a|table|section)\b", re.I)
 _DATE_FMT = "%Y-%m-%d"
@@ -113,6 +113,9 @@ def extract_html(html: str, url: Optional[str] = None, *, favor_precision: bool 
         paragraphs, removed = lines, []
     if not paragraphs:
         raise ExtractionError("no_article", "only boilerplate found")
+    if not any(is_prose(p) for p in paragraphs) and sum(len(words(p)) for p in paragraphs) < 25:
+        # trafilatura's last-resort fallback returns whatever text the page has (menus, footers).
+        raise ExtractionError("no_article", "no sentence-shaped text, only labels or navigation")
     date = doc.date if doc.date else None
     return Extracted(
         title=title,

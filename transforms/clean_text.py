@@ -108,7 +108,8 @@ _CALL_TO_ACTION = re.compile(
     r"don'?t miss|never miss|want more)\b",
     re.I,
 )
-_CONTACT = re.compile(r"\b(?:may|can) be reached at\b|\bfollow (?:us|him|her|them|\w+) on (?:twitter|facebook|instagram)",
+_CONTACT = re.compile(r"\b(?:may|can) be reached at\b|"
+                      r"\bfollow (?:[\w@.]+ ){1,3}?on (?:twitter|facebook|instagram|x|threads|bluesky|linkedin|youtube)\b",
                       re.I)
 # A line that is only a URL or only a timestamp: page metadata, not text.
 _METADATA = re.compile(r"^\s*(?:(?:https?://|www\.)\S+\.(?:jpe?g|png|gif|webp|svg|ico)(?:\?\S*)?|\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)\s*$",
