@@ -290,9 +290,12 @@ class Cleaner:
     benchmark. ``timeout_seconds=None`` runs in-process without a limit.
     """
 
-    def __init__(self, config: CleanConfig = CleanConfig(), timeout_seconds: Optional[float] = 10.0):
+    def __init__(self, config: CleanConfig = CleanConfig(), timeout_seconds: Optional[float] = 10.0,
+                 work=None):
         self.config = config
         self.timeout = timeout_seconds
+        # A module-level function (raw, config) -> result; tests inject slow or crashing ones.
+        self.work = work
         self._pool: Optional[cf.ProcessPoolExecutor] = None
 
     def start(self) -> "Cleaner":
@@ -316,10 +319,11 @@ class Cleaner:
 
     def clean(self, raw: RawDocument):
         """("ok", Article) or ("error", reason, detail)."""
+        work = self.work or _clean_in_worker
         if self.timeout is None:
-            return _clean_in_worker(raw, self.config)
+            return work(raw, self.config)
         self.start()
-        future = self._pool.submit(_clean_in_worker, raw, self.config)
+        future = self._pool.submit(work, raw, self.config)
         try:
             return future.result(timeout=self.timeout)
         except cf.TimeoutError:
