@@ -62,6 +62,9 @@ class CleanConfig(NamedTuple):
     favor_recall: bool = False
     include_comments: bool = False
     include_tables: bool = True
+    # Skip trafilatura's fallback comparison with its readability/jusText copies:
+    # on the dev benchmark it lowered F1 (0.973 vs 0.977) and costs ~20% time.
+    fast: bool = True
 
 
 class CleanFailure(Exception):
@@ -112,7 +115,7 @@ def detect_language(text: str) -> str:
         return "und"
     import py3langid
 
-    lang, _ = py3langid.classify(text[:5000])
+    lang, _ = py3langid.classify(text[:1500])
     return lang or "und"
 
 
@@ -162,7 +165,7 @@ def _from_text(text: str, title: Optional[str], text_source: str) -> _Body:
 def _from_html(html: str, url: Optional[str], config: CleanConfig, text_source: str) -> _Body:
     ext = extract_html(html, url, favor_precision=config.favor_precision,
                        favor_recall=config.favor_recall, include_comments=config.include_comments,
-                       include_tables=config.include_tables)
+                       include_tables=config.include_tables, fast=config.fast)
     date = parse_date_text(ext.published)
     return _Body(ext.title, ext.paragraphs, date, "html" if date is not None else None,
                  ext.url, ext.author, ext.site_name, text_source, ext.html_lang)
@@ -376,12 +379,13 @@ class CleanArticles(beam.PTransform):
     def __init__(self, timeout_seconds: Optional[float] = 10.0, min_words: int = 20,
                  max_chars: int = 5_000_000, favor_precision: bool = False,
                  favor_recall: bool = False, include_comments: bool = False,
-                 include_tables: bool = True, label: Optional[str] = None):
+                 include_tables: bool = True, fast: bool = True, label: Optional[str] = None):
         super().__init__(label)
         self._timeout = timeout_seconds
         self._config = CleanConfig(min_words=min_words, max_chars=max_chars,
                                    favor_precision=favor_precision, favor_recall=favor_recall,
-                                   include_comments=include_comments, include_tables=include_tables)
+                                   include_comments=include_comments, include_tables=include_tables,
+                                   fast=fast)
 
     def expand(self, docs):
         results = docs | "CleanDocuments" >> beam.ParDo(

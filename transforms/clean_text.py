@@ -104,7 +104,7 @@ _LEGAL_RE = re.compile(
 _CALL_TO_ACTION = re.compile(
     r"^\W*(?:get (?:the|our|access|\w+ on the go)|sign up|subscribe|join (?:our|us|the)|keep an eye on|"
     r"download|follow (?:us|him|her|them|\w+) on|listen (?:to|live|back)|watch (?:the|our|live)|"
-    r"click|tap here|have a (?:tip|story)|send us|tell us|share (?:this|your)|like us on|"
+    r"tap here|have a (?:tip|story)|send us|tell us|share (?:this|your)|like us on|"
     r"don'?t miss|never miss|want more)\b",
     re.I,
 )
@@ -150,6 +150,13 @@ class _Line:
     text: str
     words: list = field(default_factory=list)
     reason: Optional[str] = None
+    _prose: Optional[bool] = None
+
+    @property
+    def prose(self) -> bool:
+        if self._prose is None:
+            self._prose = is_prose(self.text)
+        return self._prose
 
     @property
     def kept(self) -> bool:
@@ -190,14 +197,16 @@ def is_shouting(line: str) -> bool:
     return len(letters) >= 20 and sum(c.isupper() for c in letters) / len(letters) > 0.85
 
 
-def boilerplate_reason(line: str) -> Optional[str]:
+def boilerplate_reason(line: str, n: Optional[int] = None) -> Optional[str]:
     """Why a single line is boilerplate on its own, or None."""
-    n = len(words(line))
-    if _METADATA.match(line):
+    n = len(words(line)) if n is None else n
+    if n > 40:
+        return None  # long paragraphs are judged by coherence and shape, not vocabulary
+    if n <= 3 and _METADATA.match(line):
         return "metadata"
-    if is_label_like(line):
+    if n <= 12 and is_label_like(line):
         return "boilerplate"
-    if n <= 40 and (_LEGAL_RE.search(line) or _CONTACT.search(line)):
+    if _LEGAL_RE.search(line) or _CONTACT.search(line):
         return "boilerplate"
     if n <= 30 and _CALL_TO_ACTION.match(line) and not line.rstrip().endswith(":") and not _BULLET.match(line):
         return "call_to_action"
@@ -306,7 +315,7 @@ def clean_paragraphs(paragraphs: Sequence[str], headline: Optional[str] = None, 
         elif near_title(ln.text, headline) and ln is lines[0]:
             ln.reason = "repeated"
         else:
-            ln.reason = boilerplate_reason(ln.text)
+            ln.reason = boilerplate_reason(ln.text, len(ln.words))
         if key:
             seen.add(key)
     _mark_lists(lines, link_lists)
@@ -348,13 +357,15 @@ def _mark_lists(lines: list, link_lists: bool = True) -> None:
         i += 1
     # Runs of headline-shaped bulleted items with no prose after them: lists
     # of links at the foot of the page (lists inside the article are kept).
+    if not link_lists:
+        return
+    last_prose = max((k for k, ln in enumerate(lines) if ln.kept and ln.prose), default=-1)
     i = 0
     while i < n:
         j = i
         while j < n and _BULLET.match(lines[j].text) and not _SENTENCE_END.search(lines[j].text):
             j += 1
-        tail = not any(is_prose(ln.text) and ln.kept for ln in lines[j:])
-        if link_lists and j - i >= 3 and tail:
+        if j - i >= 3 and j > last_prose:
             for k in range(i, j):
                 lines[k].reason = lines[k].reason or "link_list"
         i = max(j, i + 1)
@@ -424,10 +435,10 @@ def _mark_off_topic(lines: list, headline: Optional[str], ratio: float) -> None:
 
 def _mark_shape(lines: list) -> None:
     kept = [i for i, ln in enumerate(lines) if ln.kept]
-    prose = [i for i in kept if is_prose(lines[i].text)]
+    prose = {i for i in kept if lines[i].prose}
     if not prose:
         return
-    last_prose = prose[-1]
+    last_prose = max(prose)
     for n, i in enumerate(kept):
         if i in prose or lines[i].reason:
             continue
@@ -435,10 +446,10 @@ def _mark_shape(lines: list) -> None:
             lines[i].reason = "footer"
             continue
         nxt = next((j for j in kept[n + 1:] if lines[j].kept), None)
-        if nxt is None or not is_prose(lines[nxt].text) or len(lines[i].words) > 15:
+        if nxt is None or not lines[nxt].prose or len(lines[i].words) > 15:
             # Long non-sentence lines followed by prose are still kept when they
             # carry function words (a standfirst without final punctuation).
-            if nxt is not None and is_prose(lines[nxt].text) and _stop_ratio(lines[i].words) >= 0.3:
+            if nxt is not None and lines[nxt].prose and _stop_ratio(lines[i].words) >= 0.3:
                 continue
             lines[i].reason = "caption"
 
