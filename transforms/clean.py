@@ -31,7 +31,6 @@ worker that times out or dies is replaced.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import html as html_lib
 import multiprocessing
@@ -286,11 +285,27 @@ def _without_main_module():
             setattr(main, k, v)
 
 
+def _serve(conn) -> None:
+    """Worker process loop: receive (work, raw, config), send back the result."""
+    conn.send(_warm_up())
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        work, raw, config = msg
+        conn.send(work(raw, config))
+
+
 class Cleaner:
     """Cleans documents in a child process with a per-document time limit.
 
     Used by the DoFn (one per DoFn instance, created in ``setup``) and by the
     benchmark. ``timeout_seconds=None`` runs in-process without a limit.
+    The child is a plain process on a pipe rather than a pool: a pool hands
+    each task through several threads, which cost more than the pickling.
     """
 
     def __init__(self, config: CleanConfig = CleanConfig(), timeout_seconds: Optional[float] = 10.0,
@@ -299,26 +314,42 @@ class Cleaner:
         self.timeout = timeout_seconds
         # A module-level function (raw, config) -> result; tests inject slow or crashing ones.
         self.work = work
-        self._pool: Optional[cf.ProcessPoolExecutor] = None
+        self._proc = None
+        self._conn = None
 
     def start(self) -> "Cleaner":
-        if self.timeout is not None and self._pool is None:
+        if self.timeout is not None and self._proc is None:
             # spawn, not fork: Beam workers are multi-threaded.
-            self._pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            ctx = multiprocessing.get_context("spawn")
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="newsbeam-clean")
             with _without_main_module():
-                warm = self._pool.submit(_warm_up)  # the worker process starts here
-            warm.result(timeout=120)
+                proc.start()
+            child.close()
+            self._proc, self._conn = proc, parent
+            if not parent.poll(120):
+                self._kill()
+                raise RuntimeError("cleaning worker did not start within 120 s")
+            parent.recv()
         return self
 
     def close(self) -> None:
-        if self._pool is not None:
+        if self._proc is not None:
+            try:
+                self._conn.send(None)
+            except (OSError, ValueError):
+                pass
+            self._proc.join(timeout=5)
             self._kill()
 
     def _kill(self) -> None:
-        pool, self._pool = self._pool, None
-        for proc in list(getattr(pool, "_processes", {}).values()):
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = None
+        if proc is not None and proc.is_alive():
             proc.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+            proc.join(timeout=5)
+        if conn is not None:
+            conn.close()
 
     def clean(self, raw: RawDocument):
         """("ok", Article) or ("error", reason, detail)."""
@@ -326,15 +357,16 @@ class Cleaner:
         if self.timeout is None:
             return work(raw, self.config)
         self.start()
-        future = self._pool.submit(work, raw, self.config)
         try:
-            return future.result(timeout=self.timeout)
-        except cf.TimeoutError:
+            self._conn.send((work, raw, self.config))
+            if not self._conn.poll(self.timeout):
+                self._kill()
+                return ("error", "timeout", f"cleaning took longer than {self.timeout:g} s")
+            return self._conn.recv()
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            code = self._proc.exitcode if self._proc is not None else None
             self._kill()
-            return ("error", "timeout", f"cleaning took longer than {self.timeout:g} s")
-        except cf.process.BrokenProcessPool as exc:
-            self._kill()
-            return ("error", "extractor_crash", f"cleaning worker died: {exc}")
+            return ("error", "extractor_crash", f"cleaning worker died (exit code {code}): {exc!r}")
 
     def __enter__(self):
         return self.start()
