@@ -28,7 +28,9 @@ Rules, in the order they apply (reason in brackets):
    Q:/A: pairs restates the article rather than reporting, so it is removed
    [``faq``]. Q:/A: lines without such a label (interviews) are kept.
 5. Topical coherence: each paragraph is compared (content-word stems) with the
-   headline plus the rest of the document, iteratively excluding outliers.
+   headline plus the rest of the document (leaving out its two neighbours on
+   each side, so a glued run cannot vouch for itself), iteratively excluding
+   outliers.
    A block introduced by a label and split by separator lines, or a
    contiguous run of at least two paragraphs, whose coherence is far below
    the article's typical coherence is another story glued on [``off_topic``].
@@ -258,7 +260,7 @@ def _cosine(a: Counter, b: Counter) -> float:
 
 
 def coherence_scores(paragraphs: Sequence[str], headline: Optional[str], rounds: int = 3,
-                     low: float = 0.4) -> list:
+                     low: float = 0.4, window: int = 2) -> list:
     """Similarity of each paragraph to the headline plus the rest of the text.
 
     Paragraph vectors use sublinear term weights; each round rebuilds the
@@ -277,9 +279,14 @@ def coherence_scores(paragraphs: Sequence[str], headline: Optional[str], rounds:
                     total[k] += w * x
         for i, v in enumerate(vecs):
             ref = Counter(total)
-            if weights[i]:
-                for k, x in v.items():
-                    ref[k] -= weights[i] * x
+            # Leave out the paragraph and its neighbours: a glued run must not vouch for itself.
+            near = range(max(0, i - window), min(len(vecs), i + window + 1))
+            if len(vecs) - len(near) < 3:
+                near = range(i, i + 1)
+            for j in near:
+                if weights[j]:
+                    for k, x in vecs[j].items():
+                        ref[k] -= weights[j] * x
             scores[i] = _cosine(v, +ref)
         valid = [s for s, v in zip(scores, vecs) if v]
         if not valid:
