@@ -1,0 +1,164 @@
+"""Tests of the clean stage: clean_document per kind, the time-limited Cleaner,
+and the CleanArticles composite under TestPipeline."""
+
+import time
+from pathlib import Path
+
+import apache_beam as beam
+import numpy as np
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from schemas import Article, ErrorRecord, RawDocument
+from transforms.clean import (
+    CleanArticles, CleanConfig, Cleaner, CleanFailure, clean_document, detect_language, parse_date_text,
+)
+from transforms.ids import article_id
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+ARTICLE_HTML = (FIXTURES / "article.html").read_text(encoding="utf-8")
+TEXT = """Local
+Harbour town votes to rebuild its flooded sea wall
+Harbour town votes to rebuild its flooded sea wall
+The town council of Port Ellery voted on Tuesday to rebuild the sea wall that failed during the winter storms.
+Councillors said the old wall, built in the 1950s, had been patched so many times that nobody knew what remained.
+Leave a Reply
+"""
+BODY = ("The town council of Port Ellery voted on Tuesday to rebuild the sea wall that failed during the winter storms."
+        "\n\nCouncillors said the old wall, built in the 1950s, had been patched so many times that nobody knew what remained.")
+
+
+def raw(kind="text", body=TEXT, title=None, summary=None, url=None, published_at=None, date_source=None,
+        locator="file:///data/a.txt"):
+    return RawDocument(source="data/a.txt", locator=locator, url=url, kind=kind, title=title, body=body,
+                       summary=summary, published_at=published_at, date_source=date_source, ingested_at=1_700_000_000_000_000)
+
+
+def expected_text_article(r):
+    return Article(article_id=article_id(r), url=r.locator, source=r.source,
+                   title="Harbour town votes to rebuild its flooded sea wall", text=BODY, published_at=None,
+                   date_source="ingested", ingested_at=r.ingested_at, language="en", themes=[], entities=[],
+                   word_count=np.int32(40), duplicates=[], theme_scores=[], text_source="file", author=None,
+                   site_name=None, content_hash="")
+
+
+def test_text_document():
+    r = raw()
+    a = clean_document(r)
+    assert a == expected_text_article(r)
+    assert isinstance(a.word_count, np.int32)
+
+
+def test_json_document_with_title_and_date():
+    r = raw(kind="json", body="\n".join(TEXT.splitlines()[3:5]), title="Sea wall vote",
+            published_at=1_600_000_000_000_000, date_source="json")
+    a = clean_document(r)
+    assert a.title == "Sea wall vote" and a.text == BODY
+    assert (a.published_at, a.date_source, a.text_source) == (1_600_000_000_000_000, "json", "file")
+
+
+def test_text_dateline_gives_date():
+    r = raw(body="Harbour town votes to rebuild its flooded sea wall\nPublished 14 March 2023\n" + "\n".join(TEXT.splitlines()[3:5]))
+    a = clean_document(r)
+    assert a.date_source == "text" and a.published_at == parse_date_text("2023-03-14")
+    assert a.text == BODY
+
+
+def test_html_document():
+    r = raw(kind="html", body=ARTICLE_HTML, locator="file:///data/a.html")
+    a = clean_document(r)
+    assert a.url == "https://courier.example.org/news/2023/03/14/sea-wall-vote"
+    assert a.title == "Harbour town votes to rebuild its flooded sea wall"
+    assert a.date_source == "html" and a.published_at == parse_date_text("2023-03-14")
+    assert a.author == "Maria Lindqvist" and a.site_name == "Coastal Courier"
+    assert a.text_source == "page" and a.language == "en"
+    assert "\n\n" in a.text and "newsletter" not in a.text
+    assert a.word_count == len(a.text.split())
+
+
+def test_feed_falls_back_to_summary_html():
+    summary = ("<p>The town council of Port Ellery voted on Tuesday to rebuild the sea wall that failed "
+               "during the winter storms.</p><p>Councillors said the old wall, built in the 1950s, had been "
+               "patched so many times that nobody knew what remained.</p>")
+    r = raw(kind="feed", body="", summary=summary, title="Sea wall vote", url="https://x.example/a",
+            published_at=1_600_000_000_000_000, date_source="feed")
+    a = clean_document(r)
+    assert (a.text_source, a.text, a.url, a.date_source) == ("feed", BODY, "https://x.example/a", "feed")
+    page = clean_document(r._replace(body=ARTICLE_HTML))
+    assert page.text_source == "page" and page.text.startswith("The town council")
+
+
+@pytest.mark.parametrize("doc,reason", [
+    (raw(body="   \n "), "empty"),
+    (raw(kind="html", body="plain words, no markup at all"), "not_html"),
+    (raw(kind="html", body="<html><body><nav><a href='/'>Home</a></nav></body></html>"), "no_article"),
+    (raw(body="Short headline here\nToo short."), "too_short"),
+    (raw(kind="feed", body="", summary=""), "no_article"),
+    (raw(kind="pdf"), "unknown_kind"),
+])
+def test_rejections(doc, reason):
+    with pytest.raises(CleanFailure) as err:
+        clean_document(doc)
+    assert err.value.reason == reason
+
+
+def test_too_large():
+    with pytest.raises(CleanFailure) as err:
+        clean_document(raw(body=TEXT * 100), CleanConfig(max_chars=1000))
+    assert err.value.reason == "too_large"
+
+
+def test_parse_date_text_limits():
+    assert parse_date_text("1989-12-31") is None
+    assert parse_date_text("2999-01-01") is None
+    assert parse_date_text("not a date") is None
+    assert parse_date_text("Sept 5, 2021") == parse_date_text("2021-09-05")
+
+
+def test_language():
+    assert detect_language(BODY) == "en"
+    assert detect_language("Le conseil municipal a voté mardi la reconstruction de la digue.") == "fr"
+    assert detect_language("ok") == "und"
+
+
+def slow_worker(raw_doc, config):
+    time.sleep(30)
+
+
+def crashing_worker(raw_doc, config):
+    import os
+    os._exit(3)
+
+
+def test_cleaner_time_limit_and_recovery():
+    with Cleaner(timeout_seconds=1.0, work=slow_worker) as cleaner:
+        t = time.monotonic()
+        assert cleaner.clean(raw())[:2] == ("error", "timeout")
+        assert time.monotonic() - t < 10
+        cleaner.work = None  # back to the real worker: a fresh process serves the next document
+        assert cleaner.clean(raw()) == ("ok", expected_text_article(raw()))
+
+
+def test_cleaner_worker_crash_becomes_error():
+    with Cleaner(timeout_seconds=20.0, work=crashing_worker) as cleaner:
+        assert cleaner.clean(raw())[:2] == ("error", "extractor_crash")
+
+
+def test_huge_page_is_cleaned_or_rejected_within_limit():
+    para = "<p>" + "The council met again on Tuesday to discuss the harbour wall and its costs. " * 20 + "</p>"
+    page = "<html><body>" + para * 3000 + "</body></html>"  # ~4.6 MB
+    with Cleaner(timeout_seconds=60.0) as cleaner:
+        result = cleaner.clean(raw(kind="html", body=page))
+    assert result[0] == "ok" or result[1] in {"timeout", "too_large", "no_article"}
+
+
+def test_clean_articles_composite():
+    good = raw()
+    bad = raw(kind="html", body="no markup here", locator="file:///data/b.html")
+    with TestPipeline() as p:
+        out = p | beam.Create([good, bad]) | CleanArticles(timeout_seconds=30.0)
+        assert_that(out["articles"], equal_to([expected_text_article(good)]), label="Articles")
+        errors = out["errors"] | beam.Map(lambda e: (e.source, e.stage, e.error, e.detail, e.at > 0))
+        assert_that(errors, equal_to([("file:///data/b.html", "clean", "not_html",
+                                       "no HTML markup in the first 20,000 characters", True)]), label="Errors")

@@ -1,0 +1,134 @@
+"""Plain-function tests of the plain-text cleaner (no Beam)."""
+
+from transforms.clean_text import (
+    clean_paragraphs, clean_text, coherence_scores, find_dateline, is_boilerplate, is_prose,
+    near_title,
+)
+
+HEADLINE = "City council approves new tram line to the airport"
+LEAD = [
+    "The city council approved on Monday a new tram line linking the central station to the airport, "
+    "ending a decade of debate over how to connect the two.",
+    "The tram line will run for twelve kilometres and stop at six stations, the council said, "
+    "with construction of the airport tram due to start next spring.",
+    "Council members who opposed the tram line argued that buses to the airport would be cheaper, "
+    "but the transport committee found trams carry more passengers per hour.",
+    "The airport operator welcomed the decision and said the tram would cut car traffic at the terminal "
+    "by a third once the line opens to passengers.",
+]
+OTHER = [
+    "The national football team won its qualifying match against the visitors by three goals to nil, "
+    "with the striker scoring twice in the first half.",
+    "The coach praised the defence after the match and said the squad would travel to the away fixture "
+    "with confidence in the group stage.",
+]
+
+
+def _kept(result):
+    return result.paragraphs
+
+
+def test_headline_is_first_plausible_line_and_nav_crumbs_go():
+    c = clean_text("Home\n\nNews\n" + HEADLINE + "\n" + "\n".join(LEAD))
+    assert c.title == HEADLINE
+    assert ("Home", "nav") in c.removed and ("News", "nav") in c.removed
+    assert c.paragraphs == LEAD
+
+
+def test_repeated_headline_is_dropped():
+    c = clean_text(HEADLINE + "\n" + HEADLINE + "\n" + "\n".join(LEAD))
+    assert c.paragraphs == LEAD
+    assert (HEADLINE, "repeated") in c.removed
+
+
+def test_given_headline_is_not_repeated_in_body():
+    c = clean_text(HEADLINE + "\n" + "\n".join(LEAD), headline=HEADLINE)
+    assert c.title == HEADLINE and c.paragraphs == LEAD
+
+
+def test_separator_block_of_unrelated_bulletins_is_removed():
+    text = "\n".join([HEADLINE, *LEAD, "Sport", "-", OTHER[0], "-", OTHER[1], "-",
+                      "Heavy rain is expected across the north of the country over the weekend, "
+                      "forecasters said, with flood warnings issued for several rivers."])
+    c = clean_text(text)
+    assert c.paragraphs == LEAD
+    reasons = dict(c.removed)
+    assert reasons[OTHER[0]] == "off_topic" and reasons["Sport"] == "off_topic"
+    assert reasons["-"] == "separator"
+
+
+def test_glued_run_in_the_middle_is_removed_but_single_aside_kept():
+    glued = clean_text("\n".join([HEADLINE, LEAD[0], LEAD[1], *OTHER, LEAD[2], LEAD[3]]))
+    assert glued.paragraphs == LEAD
+    aside = "Local elections are due in May, and the mayor has said she will stand again."
+    single = clean_text("\n".join([HEADLINE, LEAD[0], LEAD[1], aside, LEAD[2], LEAD[3]]))
+    assert aside in single.paragraphs
+
+
+def test_digest_label_with_bullets_is_removed_even_when_on_topic():
+    items = ["⇒ " + p for p in LEAD[2:]]
+    c = clean_text("\n".join([HEADLINE, LEAD[0], LEAD[1], "Other news", *items]))
+    assert c.paragraphs == LEAD[:2]
+    assert all(dict(c.removed)[i] == "digest" for i in items)
+
+
+def test_generated_faq_removed_but_interview_qa_kept():
+    qa = ["Q: Why did the council choose a tram?", "A: Trams carry more passengers per hour than buses do."]
+    faq = clean_text("\n".join([HEADLINE, *LEAD, "FAQs", *qa]))
+    assert faq.paragraphs == LEAD
+    assert dict(faq.removed)["FAQs"] == "faq"
+    interview = clean_text("\n".join([HEADLINE, *LEAD[:2], *qa, *LEAD[2:]]))
+    assert qa[0] in interview.paragraphs and qa[1] in interview.paragraphs
+
+
+def test_subheading_kept_caption_and_footer_removed():
+    text = "\n".join([HEADLINE, LEAD[0], "Airport Link Details", LEAD[1],
+                      "The mayor with airport director Jan Nowak", "Photographer",
+                      "Concerns From Bus Operators", LEAD[2], LEAD[3],
+                      "Anna Kowalska", "Reporter, cyclist and lover of old maps"])
+    c = clean_text(text)
+    assert "Airport Link Details" in c.paragraphs
+    assert "Concerns From Bus Operators" in c.paragraphs
+    assert "The mayor with airport director Jan Nowak" not in c.paragraphs
+    assert "Anna Kowalska" not in c.paragraphs
+    assert "Reporter, cyclist and lover of old maps" not in c.paragraphs
+    assert [p for p in c.paragraphs if is_prose(p)] == LEAD
+
+
+def test_boilerplate_lines():
+    for line in ["Leave a Reply", "Related Articles", "Back to top button", "Source", "Contributor",
+                 "Translation by Jane Doe", "Your email address will not be published. Required fields are marked *",
+                 "Share this article", "You may also like", "READ MORE: Ferry timetable changes",
+                 "Follow Jane Doe on Twitter for more", "© 2024 Example Media. All rights reserved.",
+                 "Subscribe to our newsletter for the latest updates"]:
+        assert is_boilerplate(line), line
+    for line in ["Sources said the talks would resume next week.", "The contributor list was published on Monday.",
+                 "Related talks were held in Geneva, officials said.", "Conclusion"]:
+        assert not is_boilerplate(line), line
+
+
+def test_coherence_scores_rank_glued_paragraphs_lowest():
+    scores = coherence_scores(LEAD + OTHER, HEADLINE)
+    assert max(scores[len(LEAD):]) < min(scores[: len(LEAD)])
+
+
+def test_dateline_only_at_the_top_and_standalone():
+    assert find_dateline(["Published 14 March 2023", "Body text follows here."]) == "14 March 2023"
+    assert find_dateline(["October 28, 2024 — The council met."]) == "October 28, 2024"
+    assert find_dateline(["— Jane Doe (@jane) posted about the council meeting on October 28, 2024 after it ended"]) is None
+
+
+def test_near_title():
+    assert near_title("City council approves tram line to airport", HEADLINE)
+    assert not near_title(LEAD[0], HEADLINE)
+
+
+def test_clean_paragraphs_without_dedupe_keeps_repeated_lines():
+    lines = ["Eat every two hours.", LEAD[0], "Eat every two hours."]
+    assert clean_paragraphs(lines, HEADLINE, dedupe=False, topical=False).paragraphs == lines
+
+
+def test_empty_and_garbage_text():
+    assert clean_text("").paragraphs == []
+    c = clean_text("\x00\x01 ### --- \n\n ***")
+    assert c.paragraphs == []

@@ -1,0 +1,502 @@
+"""Plain-text article cleaning: keep the article's paragraphs, drop the rest.
+
+Used for text files, JSON records and feed summaries, and as the second pass
+over the paragraphs trafilatura extracts from HTML. Every decision is made
+from evidence that generalises beyond one site; the removed lines come back
+with a reason so callers and tests can see why.
+
+Rules, in the order they apply (reason in brackets):
+
+1. Header: the headline is the first line that looks like one (at least three
+   words, not a boilerplate label); the short navigation crumbs above it are
+   dropped [``nav``]. A line repeating the headline or an earlier paragraph is
+   dropped [``repeated``]. Lines without any letter or digit are separators
+   [``separator``].
+2. Boilerplate vocabulary on short or non-sentence lines: calls to action
+   ("Leave a reply", "Subscribe", "Read more", "Back to top"), lists
+   announcements ("Related articles", "Other news", "You may also like"),
+   credit labels ("Source", "Contributor", "Photo:", "Translation by ..."),
+   legal and comment-form footers ("Your email address will not be
+   published", "All rights reserved", "Comments are closed")
+   [``boilerplate``].
+3. Digests: a label announcing other stories ("Other news", "Read also",
+   "More headlines", ...) followed by bulleted items is a list of *other*
+   stories even when they are on the same broad subject, so the label and its
+   items go [``digest``]. Runs of three or more bulleted, headline-shaped items
+   (no sentence punctuation) are lists of links [``link_list``].
+4. Generated FAQ: a "FAQ"/"Frequently asked questions" label followed by
+   Q:/A: pairs restates the article rather than reporting, so it is removed
+   [``faq``]. Q:/A: lines without such a label (interviews) are kept.
+5. Topical coherence: each paragraph is compared (content-word stems) with the
+   headline plus the rest of the document (leaving out its two neighbours on
+   each side, so a glued run cannot vouch for itself), iteratively excluding
+   outliers.
+   A block introduced by a label and split by separator lines, or a
+   contiguous run of at least two paragraphs, whose coherence is far below
+   the article's typical coherence is another story glued on [``off_topic``].
+   A single incoherent paragraph inside the article is kept (asides happen);
+   one at the very start or end of the body is removed.
+6. Shape: a line without sentence punctuation is kept as a subheading only
+   when the next kept line is a prose paragraph; otherwise it is a caption,
+   a name or a label [``caption``]. Non-sentence lines after the last prose
+   paragraph (bylines, bios, credits) are a footer [``footer``].
+
+Deliberate choices for ambiguous content: an embedded social-media post that
+the article reports (quoted lines plus its "— Name (@handle) date"
+attribution) is kept, because it is the statement being reported; in-body
+digests of other news are removed (rule 3); generated FAQs are removed
+(rule 4); subheadings followed by their paragraph are kept (rule 6).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from math import sqrt
+from typing import NamedTuple, Optional, Sequence
+
+from spacy.lang.en.stop_words import STOP_WORDS
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+\w*")
+_ALNUM = re.compile(r"\w")
+_SENTENCE_END = re.compile(r"""[.!?…:;]["'”’»)\]]*\s*$|[.!?]\s*\(.*\)\s*$""")
+_BULLET = re.compile(r"^\s*(?:[-–—•·*⇒→►▶▸▪●○◦»>✓✔]|\d{1,2}[.)])\s+")
+_QA = re.compile(r"^\s*(?:Q|A|Question|Answer)\s*[:.)-]\s*\S", re.I)
+_FAQ_LABEL = re.compile(r"^\s*(?:FAQs?|Frequently asked questions|Questions and answers)\s*:?\s*$", re.I)
+
+# Short-line boilerplate: calls to action, announcements of other content,
+# credits and form labels. Applied only to lines that are short or not shaped
+# like a sentence, so article prose using the same words is safe.
+_LABEL_PATTERNS = [
+    r"(?:leave|post|add|write|submit|cancel) (?:a |your )?(?:reply|comment|review|response)",
+    r"(?:related|recommended|suggested|popular|trending|latest|more|other|top|further|similar|featured)"
+    r" (?:articles?|stories|story|posts?|news|reads?|reading|headlines|videos?|links?|coverage|content)",
+    r"(?:in )?other news", r"(?:you|we) (?:may|might|will) (?:also )?(?:like|enjoy|love)",
+    r"(?:read|see|watch|show|load|view|click|tap) (?:more|also|next|full|here|all|comments?|the full)",
+    r"(?:also read|read also|see also|don'?t miss|must read|editor'?s picks?|most read|most popular)",
+    r"(?:share|tweet|email|print|follow us|follow|subscribe|sign up|sign in|log ?in|register|download)"
+    r"(?: (?:this|on|to|now|for|our|the|with|up|in)\b.*)?",
+    r"advertisement|sponsored(?: content)?|ad|promoted|skip (?:to )?(?:main )?content|jump to.*",
+    r"back to (?:top|home)(?: button)?|scroll to top|top of page",
+    r"(?:sources?|contributors?|credits?|photos?|images?|pictures?|illustrations?|video|graphics?|"
+    r"editor|editing|edited by|written by|words by|reporting by|additional reporting.*|"
+    r"translation|translated by|translator)(?:\s*(?:by|:|-|–)\s*.*|\s+by\b.*)?",
+    r"tags?\s*:.*|topics?\s*:.*|categor(?:y|ies)\s*:.*|filed under.*",
+    r"\d+\s+(?:comments?|thoughts|responses|replies|shares)\b.*",
+    r"comments?(?: are closed| \(\d+\))?|view comments|no comments(?: yet)?|join the (?:conversation|discussion)",
+    r"(?:get|download) (?:the|our) .* app\b.*",
+    r"(?:thanks|thank you) for (?:signing up|subscribing|reading)\b.*",
+    r"(?:sorry!?|oops!?)",
+    r"(?:related|see more|read more|more|also read|read also|watch|listen|recommended|most read|"
+    r"related coverage|further reading|trending|popular)\b\s*(?::|in\b).*",
+]
+_LABEL_RE = re.compile(r"^\W*(?:" + "|".join(_LABEL_PATTERNS) + r")\W*$", re.I)
+# Footer phrases distinctive enough to match anywhere in a line.
+_LEGAL_RE = re.compile(
+    r"your email address will not be published|required fields are marked|all rights reserved|"
+    r"^\W*(?:©|copyright\b)|this material may not be published|"
+    r"(?:sign up|subscribe) (?:for|to) (?:our|the) .*newsletter|"
+    r"we use cookies|by continuing to (?:browse|use)|privacy policy|terms of (?:use|service)",
+    re.I,
+)
+# Imperatives addressed to the reader: "Get the latest ...", "Follow him on ...".
+_CALL_TO_ACTION = re.compile(
+    r"^\W*(?:get (?:the|our|access|\w+ on the go)|sign up|subscribe|join (?:our|us|the)|keep an eye on|"
+    r"download|follow (?:us|him|her|them|\w+) on|listen (?:to|live|back)|watch (?:the|our|live)|"
+    r"tap here|have a (?:tip|story)|send us|tell us|share (?:this|your)|like us on|"
+    r"don'?t miss|never miss|want more)\b",
+    re.I,
+)
+_CONTACT = re.compile(r"\b(?:may|can) be reached at\b|"
+                      r"\bfollow (?:[\w@.]+ ){1,3}?on (?:twitter|facebook|instagram|x|threads|bluesky|linkedin|youtube)\b",
+                      re.I)
+# A line that is only a URL or only a timestamp: page metadata, not text.
+_METADATA = re.compile(r"^\s*(?:(?:https?://|www\.)\S+\.(?:jpe?g|png|gif|webp|svg|ico)(?:\?\S*)?|\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)\s*$",
+                       re.I)
+# Teaser links tagged with a media/type marker: "... [VIDEO]", "... [INSIGHT]|".
+_TEASER_TAG = re.compile(r"\[(?:video|insight|reaction|pictures?|photos?|gallery|live|watch|poll|quiz|"
+                         r"review|analysis|opinion|latest|revealed|pics)\]\W*$", re.I)
+_DIGEST_LABEL = re.compile(
+    r"^\W*(?:(?:in )?other (?:news|stories|headlines)|(?:more|latest|top|related|also)\s+"
+    r"(?:news|stories|headlines|articles|reads?)|(?:also|read) (?:read|also)|see also|"
+    r"news in brief|briefly|in brief|what else (?:is|you need)\b.*)\W*$",
+    re.I,
+)
+# A standalone dateline-like line: "Published 12 March 2024", "Oct. 5, 2024 10:00".
+_MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_DATE_IN_LINE = re.compile(
+    rf"\b(?:\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|"
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?)",
+    re.I,
+)
+_DATELINE_LABEL = re.compile(r"^\W*(?:published|posted|updated|last updated|date|on)?\s*:?\s*", re.I)
+
+STOP = frozenset(STOP_WORDS) | frozenset({"said", "says", "according", "told", "would", "also", "new"})
+
+
+class Cleaned(NamedTuple):
+    """Result of :func:`clean_text`: the headline (or None), the kept paragraphs
+    in order, and the removed lines as ``(line, reason)`` pairs."""
+
+    title: Optional[str]
+    paragraphs: list
+    removed: list
+
+
+@dataclass
+class _Line:
+    text: str
+    words: list = field(default_factory=list)
+    reason: Optional[str] = None
+    _prose: Optional[bool] = None
+
+    @property
+    def prose(self) -> bool:
+        if self._prose is None:
+            self._prose = is_prose(self.text)
+        return self._prose
+
+    @property
+    def kept(self) -> bool:
+        return self.reason is None
+
+
+def normalise(line: str) -> str:
+    line = unicodedata.normalize("NFKC", line)
+    return " ".join(w.lower() for w in _WORD.findall(line))
+
+
+def words(line: str) -> list:
+    return _WORD.findall(line)
+
+
+def is_prose(line: str) -> bool:
+    """A sentence-shaped line: ends like a sentence and has some function words."""
+    ws = words(line)
+    if len(ws) < 4 or not _SENTENCE_END.search(line):
+        return False
+    return sum(w.lower() in STOP for w in ws) / len(ws) >= 0.15
+
+
+def is_label_like(line: str) -> bool:
+    """Short boilerplate line: a call to action, credit, form or list label."""
+    ws = words(line)
+    if len(ws) > 12 or (len(ws) > 6 and is_prose(line)):
+        return False
+    return bool(_LABEL_RE.match(line.strip()))
+
+
+def is_shouting(line: str) -> bool:
+    """An all-capitals line of several words: a promo link or teaser headline."""
+    ws = words(line)
+    letters = [c for c in line if c.isalpha()]
+    if len(ws) < 6 or line.rstrip().endswith("?") or line.lstrip().startswith("|"):
+        return False
+    return len(letters) >= 20 and sum(c.isupper() for c in letters) / len(letters) > 0.85
+
+
+def boilerplate_reason(line: str, n: Optional[int] = None) -> Optional[str]:
+    """Why a single line is boilerplate on its own, or None."""
+    n = len(words(line)) if n is None else n
+    if n > 40:
+        return None  # long paragraphs are judged by coherence and shape, not vocabulary
+    if n <= 3 and _METADATA.match(line):
+        return "metadata"
+    if n <= 12 and is_label_like(line):
+        return "boilerplate"
+    if _LEGAL_RE.search(line) or _CONTACT.search(line):
+        return "boilerplate"
+    if n <= 30 and _CALL_TO_ACTION.match(line) and not line.rstrip().endswith(":") and not _BULLET.match(line):
+        return "call_to_action"
+    if is_shouting(line) or (n <= 25 and _TEASER_TAG.search(line)):
+        return "teaser"
+    return None
+
+
+def is_boilerplate(line: str) -> bool:
+    return boilerplate_reason(line) is not None
+
+
+def plausible_headline(line: str) -> bool:
+    ws = words(line)
+    return 3 <= len(ws) <= 40 and not is_boilerplate(line) and not _BULLET.match(line)
+
+
+def stems(line: str) -> list:
+    """Content-word stems: lower-cased, stop words dropped, cut to five letters
+    so inflections (Ukraine/Ukrainian, Korea/Korean) meet."""
+    out = []
+    for w in _WORD.findall(line):
+        lw = w.lower().replace("’", "'")
+        if lw.endswith("'s"):
+            lw = lw[:-2]
+        if lw in STOP or (len(lw) < 3 and not w.isupper()) or lw.isdigit():
+            continue
+        out.append(lw[:5])
+    return out
+
+
+def near_title(line: str, headline: Optional[str], threshold: float = 0.6) -> bool:
+    """True when ``line`` is a variant of the headline (most words shared)."""
+    if not headline:
+        return False
+    a, b = set(normalise(line).split()), set(normalise(headline).split())
+    if not a or not b or len(a) > 2 * len(b) + 3:
+        return False
+    return len(a & b) / len(a | b) >= threshold
+
+
+def _cosine(a: Counter, b: Counter) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b.get(k, 0) for k, v in a.items())
+    na = sqrt(sum(v * v for v in a.values()))
+    nb = sqrt(sum(v * v for v in b.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def coherence_scores(paragraphs: Sequence[str], headline: Optional[str], rounds: int = 3,
+                     low: float = 0.4, window: int = 2) -> list:
+    """Similarity of each paragraph to the headline plus the rest of the text.
+
+    Paragraph vectors use sublinear term weights; each round rebuilds the
+    reference from the paragraphs that are not outliers, so a glued block
+    stops supporting itself after the first round.
+    """
+    vecs = [Counter({k: 1 + 0.5 * (v - 1) for k, v in Counter(stems(p)).items()}) for p in paragraphs]
+    head = Counter({k: 3.0 for k in stems(headline or "")})
+    weights = [1.0] * len(vecs)
+    scores = [0.0] * len(vecs)
+    for _ in range(rounds):
+        total = Counter(head)
+        for v, w in zip(vecs, weights):
+            if w:
+                for k, x in v.items():
+                    total[k] += w * x
+        for i, v in enumerate(vecs):
+            ref = Counter(total)
+            # Leave out the paragraph and its neighbours: a glued run must not vouch for itself.
+            near = range(max(0, i - window), min(len(vecs), i + window + 1))
+            if len(vecs) - len(near) < 3:
+                near = range(i, i + 1)
+            for j in near:
+                if weights[j]:
+                    for k, x in vecs[j].items():
+                        ref[k] -= weights[j] * x
+            scores[i] = _cosine(v, +ref)
+        valid = [s for s, v in zip(scores, vecs) if v]
+        if not valid:
+            break
+        med = statistics.median(valid)
+        weights = [0.0 if (v and s < low * med) else 1.0 for s, v in zip(scores, vecs)]
+    return scores
+
+
+def _pick_headline(lines: list) -> tuple:
+    """Index of the headline among ``lines`` (or None) and the nav lines above it."""
+    for i, ln in enumerate(lines[:6]):
+        if plausible_headline(ln.text):
+            return i
+    return None
+
+
+def clean_paragraphs(paragraphs: Sequence[str], headline: Optional[str] = None, *,
+                     topical: bool = True, shape: bool = True, dedupe: bool = True,
+                     link_lists: bool = True,
+                     off_topic_ratio: float = 0.3) -> Cleaned:
+    """Apply rules 1-6 (see module docstring) to paragraphs under a known headline."""
+    lines = [_Line(p.strip(), words(p)) for p in paragraphs if p and p.strip()]
+    seen = set()
+    if headline:
+        seen.add(normalise(headline))
+    for ln in lines:
+        key = normalise(ln.text)
+        if not _ALNUM.search(ln.text):
+            ln.reason = "separator"
+        elif key in seen and (dedupe or key == normalise(headline or "")):
+            ln.reason = "repeated"
+        elif near_title(ln.text, headline) and ln is lines[0]:
+            ln.reason = "repeated"
+        else:
+            ln.reason = boilerplate_reason(ln.text, len(ln.words))
+        if key:
+            seen.add(key)
+    _mark_lists(lines, link_lists)
+    if topical:
+        _mark_off_topic(lines, headline, off_topic_ratio)
+    if shape:
+        _mark_shape(lines)
+    return Cleaned(headline, [ln.text for ln in lines if ln.kept],
+                   [(ln.text, ln.reason) for ln in lines if not ln.kept])
+
+
+def _mark_lists(lines: list, link_lists: bool = True) -> None:
+    n = len(lines)
+    i = 0
+    while i < n:
+        ln = lines[i]
+        # Rule 4: FAQ label with Q/A items.
+        if _FAQ_LABEL.match(ln.text):
+            j = i + 1
+            while j < n and (_QA.match(lines[j].text) or not lines[j].kept):
+                j += 1
+            if j - i > 2:
+                for k in range(i, j):
+                    lines[k].reason = lines[k].reason or "faq"
+                i = j
+                continue
+        # Rule 3: digest label followed by bulleted items.
+        if _DIGEST_LABEL.match(ln.text):
+            j = i + 1
+            items = 0
+            while j < n and (_BULLET.match(lines[j].text) or not _ALNUM.search(lines[j].text)):
+                items += bool(_BULLET.match(lines[j].text))
+                j += 1
+            if items >= 2:
+                for k in range(i, j):
+                    lines[k].reason = lines[k].reason or "digest"
+                i = j
+                continue
+        i += 1
+    # Runs of headline-shaped bulleted items with no prose after them: lists
+    # of links at the foot of the page (lists inside the article are kept).
+    if not link_lists:
+        return
+    last_prose = max((k for k, ln in enumerate(lines) if ln.kept and ln.prose), default=-1)
+    i = 0
+    while i < n:
+        j = i
+        while j < n and _BULLET.match(lines[j].text) and not _SENTENCE_END.search(lines[j].text):
+            j += 1
+        if j - i >= 3 and j > last_prose:
+            for k in range(i, j):
+                lines[k].reason = lines[k].reason or "link_list"
+        i = max(j, i + 1)
+
+
+def _blocks(lines: list) -> list:
+    """Blocks delimited by separator lines: [(start, end)] covering a label plus items.
+
+    A block exists only where separators split the text; the label directly
+    above the first separator belongs to it.
+    """
+    seps = [i for i, ln in enumerate(lines) if ln.reason == "separator"]
+    if len(seps) < 2:
+        return []
+    start = seps[0]
+    if start > 0 and not is_prose(lines[start - 1].text) and len(lines[start - 1].words) <= 5:
+        start -= 1
+    end = seps[-1] + 1
+    # Items after the last separator up to a paragraph boundary belong too.
+    if end < len(lines) and is_prose(lines[end].text):
+        end += 1
+    return [(start, end)]
+
+
+def _mark_off_topic(lines: list, headline: Optional[str], ratio: float) -> None:
+    idx = [i for i, ln in enumerate(lines) if ln.kept and len(ln.words) >= 8]
+    if len(idx) < 4:
+        return
+    scores = coherence_scores([lines[i].text for i in idx], headline)
+    med = statistics.median(scores)
+    if med <= 0:
+        return
+    score_of = dict(zip(idx, scores))
+    low = {i for i in idx if score_of[i] < ratio * med}
+
+    # Separator-delimited blocks with a low mean score go as a whole.
+    for start, end in _blocks(lines):
+        members = [i for i in range(start, end) if i in score_of]
+        if members and statistics.mean(score_of[i] for i in members) < 0.6 * med:
+            for k in range(start, end):
+                lines[k].reason = lines[k].reason or "off_topic"
+
+    # Contiguous runs of low paragraphs (short lines between them do not break a run).
+    pos = {i: n for n, i in enumerate(idx)}
+    run: list = []
+    runs = []
+    for i in idx:
+        if i in low:
+            run.append(i)
+        else:
+            if run:
+                runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    for run in runs:
+        at_edge = pos[run[0]] == 0 or pos[run[-1]] == len(idx) - 1
+        if len(run) >= 2 or at_edge:
+            # Take the short lines inside/around the run with it (their titles).
+            start, end = run[0], run[-1] + 1
+            if start > 0 and not lines[start - 1].kept is False and not is_prose(lines[start - 1].text) \
+                    and len(lines[start - 1].words) < 8:
+                start -= 1
+            for k in range(start, end):
+                lines[k].reason = lines[k].reason or "off_topic"
+
+
+def _mark_shape(lines: list) -> None:
+    kept = [i for i, ln in enumerate(lines) if ln.kept]
+    prose = {i for i in kept if lines[i].prose}
+    if not prose:
+        return
+    last_prose = max(prose)
+    for n, i in enumerate(kept):
+        if i in prose or lines[i].reason:
+            continue
+        if i > last_prose:
+            lines[i].reason = "footer"
+            continue
+        nxt = next((j for j in kept[n + 1:] if lines[j].kept), None)
+        if nxt is None or not lines[nxt].prose or len(lines[i].words) > 15:
+            # Long non-sentence lines followed by prose are still kept when they
+            # carry function words (a standfirst without final punctuation).
+            if nxt is not None and lines[nxt].prose and _stop_ratio(lines[i].words) >= 0.3:
+                continue
+            lines[i].reason = "caption"
+
+
+def _stop_ratio(ws: list) -> float:
+    return sum(w.lower() in STOP for w in ws) / len(ws) if ws else 0.0
+
+
+def clean_text(text: str, headline: Optional[str] = None, *, topical: bool = True) -> Cleaned:
+    """Clean a plain-text article.
+
+    ``text`` holds one paragraph per line (blank lines are ignored). Without a
+    ``headline`` the first plausible headline line is taken as the title and
+    the crumbs above it are removed as ``nav``.
+    """
+    raw_lines = [_Line(s.strip(), words(s)) for s in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    raw_lines = [ln for ln in raw_lines if ln.text]
+    removed = []
+    if headline is None:
+        h = _pick_headline(raw_lines)
+        if h is not None:
+            headline = raw_lines[h].text
+            removed += [(ln.text, "nav") for ln in raw_lines[:h]]
+            raw_lines = raw_lines[h + 1:]
+    out = clean_paragraphs([ln.text for ln in raw_lines], headline, topical=topical)
+    return Cleaned(headline, out.paragraphs, removed + out.removed)
+
+
+def find_dateline(paragraphs: Sequence[str], max_lines: int = 3) -> Optional[str]:
+    """A publication date written as a dateline near the top of the text.
+
+    Only a line that is (nearly) just a date, or a date at the very start of
+    the first paragraph, counts: dates inside quoted posts or prose are
+    reported events, not publication dates.
+    """
+    for p in list(paragraphs)[:max_lines]:
+        rest = _DATELINE_LABEL.sub("", p.strip(), count=1)
+        m = _DATE_IN_LINE.search(rest)
+        if not m:
+            continue
+        if len(words(p)) <= 8 or m.start() <= 2:
+            return m.group(0)
+    return None
