@@ -56,6 +56,9 @@ class CleanConfig(NamedTuple):
     """Plain configuration values (picklable, passed to the worker process)."""
 
     min_words: int = 20
+    # A feed's own summary is short by nature (a headline and a line or two):
+    # keep it when the page fails rather than losing the item.
+    min_summary_words: int = 5
     max_chars: int = 5_000_000
     favor_precision: bool = False
     favor_recall: bool = False
@@ -211,8 +214,9 @@ def clean_document(raw: RawDocument, config: CleanConfig = CleanConfig()) -> Art
     n = word_count(text)
     if n == 0:
         raise CleanFailure("no_article", "nothing left after cleaning")
-    if n < config.min_words:
-        raise CleanFailure("too_short", f"{n} words < {config.min_words}")
+    least = config.min_summary_words if body.text_source == "feed" else config.min_words
+    if n < least:
+        raise CleanFailure("too_short", f"{n} words < {least}")
     title = (raw.title if raw.title and raw.title.strip() else body.title) or ""
     if raw.published_at is not None:
         published, date_source = raw.published_at, raw.date_source or "ingested"

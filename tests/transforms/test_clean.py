@@ -89,6 +89,18 @@ def test_feed_falls_back_to_summary_html():
     assert page.text_source == "page" and page.text.startswith("The town council")
 
 
+def test_short_feed_summary_is_kept_when_the_page_fails():
+    r = raw(kind="feed", body="<html><body><nav>Home</nav></body></html>",
+            summary="Storm closes the harbour road for a second day.", title="Harbour road shut",
+            url="https://x.example/b")
+    a = clean_document(r)
+    assert (a.text_source, a.text, a.word_count) == (
+        "feed", "Storm closes the harbour road for a second day.", 9)
+    with pytest.raises(CleanFailure) as failure:
+        clean_document(r._replace(summary="Harbour shut."))
+    assert failure.value.reason == "too_short"
+
+
 @pytest.mark.parametrize("doc,reason", [
     (raw(body="   \n "), "empty"),
     (raw(kind="html", body="plain words, no markup at all"), "not_html"),
