@@ -11,7 +11,7 @@ from pipeline.options import NewsbeamOptions
 from transforms.clean import CleanArticles
 from transforms.dedup import Deduplicate
 from transforms.progress import CountProgress
-from transforms.read import InputFile, ReadArticles
+from transforms.read import InputPattern, ReadArticles
 from transforms.tag import TagArticles
 from transforms.write import WriteWarehouse
 
@@ -25,11 +25,11 @@ def index_pattern(out: str) -> str:
     return FileSystems.join(out, "_index", "*.parquet")
 
 
-def build_backfill(p: beam.Pipeline, files: list[InputFile], opts: NewsbeamOptions,
+def build_backfill(p: beam.Pipeline, inputs: list[InputPattern], opts: NewsbeamOptions,
                    run_id: str, ingested_at: int) -> None:
-    """Read → clean → deduplicate → tag → write, for a fixed list of input files."""
+    """Read → clean → deduplicate → tag → write, for the given input patterns."""
     progress = opts.progress_dir
-    read = p | "ReadArticles" >> ReadArticles(files, opts.max_input_bytes, ingested_at)
+    read = p | "ReadArticles" >> ReadArticles(inputs, opts.max_input_bytes, ingested_at)
     documents = read["documents"] | "ProgressRead" >> CountProgress(progress, "read")
     cleaned = documents | "CleanArticles" >> CleanArticles(
         **_given(timeout_seconds=opts.extract_timeout))

@@ -17,13 +17,14 @@ from typing import Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
+from apache_beam.options.pipeline_options import (PipelineOptions, PortableOptions,
+                                                  StandardOptions, _BeamArgumentParser)
 
 from pipeline.build import build_backfill
 from pipeline.options import NewsbeamOptions, OptionsError, make_options
 from transforms.ids import now_micros
 from transforms.progress import read_progress
-from transforms.read import InputError, list_inputs
+from transforms.read import InputError, expand_input, resolve_inputs
 
 log = logging.getLogger("newsbeam")
 
@@ -46,7 +47,29 @@ def _command_parser(prog: str, positional: str, help_text: str) -> argparse.Argu
         cls._add_argparse_args(parser)
     parser.add_argument(positional, nargs="+")
     parser.add_argument("--no_progress", action="store_true", help="no progress bar")
+    parser.add_argument("--detach", action="store_true",
+                        help="submit the job and return without waiting (remote runners)")
     return parser
+
+
+CLI_ONLY_FLAGS = ("--no_progress", "--detach")
+
+
+def runs_locally(options: PipelineOptions) -> bool:
+    """Whether the workers share this machine (and so the progress directory)."""
+    runner = options.view_as(StandardOptions).runner or "DirectRunner"
+    name = runner if isinstance(runner, str) else type(runner).__name__
+    name = name.lower().removesuffix("runner")
+    if name in ("direct", "prism", "fnapi", "switchingdirect", "bundlebased"):
+        return True
+    return name == "portable" and options.view_as(PortableOptions).job_endpoint == "embed"
+
+
+def submit_detached(p: beam.Pipeline) -> int:
+    result = p.run()
+    job_id = getattr(result, "job_id", None)
+    print(f"newsbeam: submitted job {job_id() if callable(job_id) else job_id or ''}".rstrip())
+    return 0
 
 
 def _check_output(out: Optional[str]) -> None:
@@ -137,24 +160,30 @@ def backfill(argv: Sequence[str]) -> int:
                              "Read files into the warehouse: clean, deduplicate, tag, write.")
     args = parser.parse_args(argv)
     inputs = list(args.inputs)
-    beam_argv = [a for a in argv if a not in set(inputs) and a != "--no_progress"]
+    beam_argv = [a for a in argv if a not in set(inputs) and a not in CLI_ONLY_FLAGS]
     try:
         options = make_options(beam_argv, args.config)
         opts = options.view_as(NewsbeamOptions)
-        files = list_inputs(inputs)
+        patterns = resolve_inputs(inputs)
         _check_output(opts.out)
     except (OptionsError, InputError) as exc:
         raise UsageError(str(exc)) from exc
-    started = dt.datetime.now(dt.timezone.utc)
-    run_id = _run_id(started)
+    run_id = _run_id(dt.datetime.now(dt.timezone.utc))
+    if args.detach:
+        p = beam.Pipeline(options=options)
+        build_backfill(p, patterns, opts, run_id, now_micros())
+        return submit_detached(p)
     with tempfile.TemporaryDirectory(prefix="newsbeam-progress-") as progress_dir:
-        show = not args.no_progress and opts.progress_dir is None
+        show = not args.no_progress and opts.progress_dir is None and runs_locally(options)
+        total = 0
         if show:
             opts.progress_dir = progress_dir
+            # Listing local inputs is cheap; it gives the bar its total.
+            total = len({f.path for spec in patterns for f in expand_input(spec)})
         p = beam.Pipeline(options=options)
-        build_backfill(p, files, opts, run_id, now_micros())
+        build_backfill(p, patterns, opts, run_id, now_micros())
         t0 = time.monotonic()
-        result = _run_with_progress(p, progress_dir if show else None, len(files))
+        result = _run_with_progress(p, progress_dir if show else None, total)
         seconds = time.monotonic() - t0
     print(summarize(_counters(result), opts.out, seconds))
     return 0

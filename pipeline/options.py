@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Sequence
 
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 if sys.version_info >= (3, 11):
@@ -73,12 +74,13 @@ class NewsbeamOptions(PipelineOptions):
 
 def toml_flags(path: str) -> list[str]:
     """Turn a TOML config file into ``--flag=value`` arguments."""
+    # Through Beam's filesystems, so a template can take its config from gs:// too.
+    if not FileSystems.exists(path):
+        raise OptionsError(f"config file not found: {path}")
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError as exc:
-        raise OptionsError(f"config file not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
+        with FileSystems.open(path) as handle:
+            data = tomllib.loads(handle.read().decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise OptionsError(f"config file {path} is not valid TOML: {exc}") from exc
     flags = []
     for table, values in data.items():

@@ -58,44 +58,73 @@ def _is_glob(arg: str) -> bool:
     return any(ch in arg for ch in "*?[")
 
 
-def list_inputs(args: Iterable[str]) -> list[InputFile]:
-    """Resolve files, directories (recursively) and globs to input files.
+class InputPattern(NamedTuple):
+    arg: str  # as the user gave it
+    pattern: str  # what to match: the file itself, a glob, or "<dir>/**"
+
+
+def resolve_inputs(args: Iterable[str]) -> list[InputPattern]:
+    """Check each command-line input and turn it into a pattern to expand.
 
     Raises InputError for a path that does not exist or a glob that matches
-    nothing. Hidden files inside directories are skipped; every other file is
-    listed, supported or not, so that an unsupported one becomes an error row.
+    nothing, before any pipeline starts. Listing itself happens inside the
+    pipeline (:func:`expand_input`), so millions of inputs never travel in the
+    job graph.
     """
-    seen: dict[str, InputFile] = {}
+    patterns = []
     for arg in args:
-        local_dir = "://" not in arg and pathlib.Path(arg).is_dir()
-        if local_dir or (not _is_glob(arg) and arg.endswith("/")):
+        remote = "://" in arg
+        if (not remote and pathlib.Path(arg).is_dir()) or (not _is_glob(arg) and arg.endswith("/")):
             pattern = arg.rstrip("/") + "/**"
+        elif remote and not _is_glob(arg) and not FileSystems.exists(arg):
+            pattern = arg.rstrip("/") + "/**"  # an object-store "directory" given without "/"
         else:
             pattern = arg
         if not _is_glob(pattern) and not FileSystems.exists(pattern):
             raise InputError(f"input not found: {arg}")
         try:
-            matched = FileSystems.match([pattern])[0].metadata_list
+            found = FileSystems.match([pattern], limits=[1])[0].metadata_list
         except Exception as exc:  # Beam raises BeamIOError with per-pattern causes
             raise InputError(f"cannot list input {arg}: {exc}") from exc
-        files = sorted(m.path for m in matched)
-        if pattern.endswith("/**"):
-            base = pattern[:-3]
-            files = [f for f in files if not any(
-                part.startswith(".") for part in _relative(f, base).split("/"))]
-        elif _is_glob(pattern):  # as a shell glob would, skip hidden files
-            files = [f for f in files if not f.rsplit("/", 1)[-1].startswith(".")]
-        if not files:
+        if not found:
             raise InputError(f"no input files match: {arg}")
-        for path in files:
-            source = path
-            if pattern.endswith("/**") and "://" not in arg:
-                source = str(pathlib.PurePath(arg) / _relative(path, pattern[:-3]))
-            elif "://" not in arg and not _is_glob(arg):
-                source = arg
-            if "://" not in path:
-                path = str(pathlib.Path(path).resolve())
-            seen.setdefault(path, InputFile(path, source))
+        patterns.append(InputPattern(arg, pattern))
+    return patterns
+
+
+def expand_input(spec: InputPattern) -> list[InputFile]:
+    """The files an input stands for, with ``source`` as the user would write it.
+
+    Hidden files are skipped (as a shell glob would); every other file is
+    listed, supported or not, so that an unsupported one becomes an error row.
+    """
+    arg, pattern = spec
+    files = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+    if pattern.endswith("/**"):
+        base = pattern[:-3]
+        files = [f for f in files if not any(
+            part.startswith(".") for part in _relative(f, base).split("/"))]
+    elif _is_glob(pattern):
+        files = [f for f in files if not f.rsplit("/", 1)[-1].startswith(".")]
+    out = []
+    for path in files:
+        source = path
+        if pattern.endswith("/**") and "://" not in arg:
+            source = str(pathlib.PurePath(arg) / _relative(path, pattern[:-3]))
+        elif "://" not in arg and not _is_glob(arg):
+            source = arg
+        if "://" not in path:
+            path = str(pathlib.Path(path).resolve())
+        out.append(InputFile(path, source))
+    return out
+
+
+def list_inputs(args: Iterable[str]) -> list[InputFile]:
+    """Every input file the arguments stand for, each once (for local use and tests)."""
+    seen: dict[str, InputFile] = {}
+    for spec in resolve_inputs(args):
+        for item in expand_input(spec):
+            seen.setdefault(item.path, item)
     return list(seen.values())
 
 
@@ -294,21 +323,27 @@ def _json_lines(text: str) -> Iterator[tuple[int, object, Optional[str]]]:
 
 
 class ReadArticles(beam.PTransform):
-    """Input files -> RawDocument records, plus an error row per unusable input."""
+    """Input patterns -> RawDocument records, plus an error row per unusable input.
 
-    def __init__(self, files: list[InputFile], max_bytes: int = DEFAULT_MAX_BYTES,
+    Patterns are expanded on the workers; a file named by two inputs is read once.
+    """
+
+    def __init__(self, inputs: list[InputPattern], max_bytes: int = DEFAULT_MAX_BYTES,
                  ingested_at: Optional[int] = None):
         super().__init__()
-        self.files = files
+        self.inputs = inputs
         self.max_bytes = max_bytes
         self.ingested_at = ingested_at if ingested_at is not None else now_micros()
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> dict:
         outputs = (
             pbegin
-            | "ListInputs" >> beam.Create(self.files, reshuffle=False)
-            # Spread files over workers before the (slow) per-file work.
-            | "SpreadFiles" >> beam.Reshuffle()
+            | "ListInputs" >> beam.Create(self.inputs, reshuffle=False)
+            | "ExpandInputs" >> beam.FlatMap(expand_input)
+            | "KeyByPath" >> beam.Map(lambda f: (f.path, f))
+            # Also spreads the files over workers before the (slow) per-file work.
+            | "OncePerPath" >> beam.CombinePerKey(min)
+            | "DropKeys" >> beam.Values()
             | "ReadFiles" >> beam.ParDo(ReadFileFn(self.max_bytes, self.ingested_at))
             .with_outputs(ReadFileFn.ERRORS, main="documents")
         )

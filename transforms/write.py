@@ -16,9 +16,11 @@ renamed into place when complete, so readers never see a half-written file
 (a local rename is atomic; on object stores the copy publishes one complete
 object). File names are digests of their rows, so a retried bundle rewrites
 the same file instead of adding a second copy. ``_index`` files are written
-only after every article file of the run is in place: a crash in between can
-leave articles unindexed (a later run then reports them as duplicates of
-themselves), never index entries without their articles.
+only after every article file of the run is in place, so a crash never leaves
+index entries without their articles (which would lose them). It can leave a
+run's articles unindexed: re-running the same inputs then rebuilds the same
+rows into the same file names, replacing them; only a re-run whose partition
+groups differ from the crashed run's would write such rows a second time.
 """
 
 from __future__ import annotations
@@ -79,8 +81,8 @@ def write_parquet_atomically(out: str, directory: str, record: type, rows: list,
     table = to_table(record, rows)
     with FileSystems.create(tmp) as handle:
         pq.write_table(table, handle, compression="zstd")
-    if FileSystems.exists(final):
-        FileSystems.delete([final])  # same digest, same rows: a retried bundle
+    # Rename replaces a file of the same name (a retried bundle, same rows) on local
+    # disks and object stores alike; deleting first would let a reader see neither.
     FileSystems.rename([tmp], [final])
     return final
 

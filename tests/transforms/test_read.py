@@ -9,6 +9,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from schemas import RawDocument
 from transforms.read import (InputError, ReadArticles, decode, kind_of, list_inputs, locator_for,
+                             resolve_inputs,
                              looks_binary)
 
 INGESTED = 1_700_000_000_000_000
@@ -103,7 +104,8 @@ def test_read_articles_emits_documents_and_error_rows(tmp_path):
         (src["notes.md"], "unsupported_type"),
     ])
     with TestPipeline() as p:
-        out = p | ReadArticles(files, max_bytes=400, ingested_at=INGESTED)
+        out = p | ReadArticles(resolve_inputs([str(tmp_path)]), max_bytes=400,
+                               ingested_at=INGESTED)
         assert_that(out["documents"], equal_to(expected_docs), label="Documents")
         errors = out["errors"] | beam.Map(lambda e: (e.source, e.error))
         assert_that(errors, equal_to(expected_errors), label="Errors")
