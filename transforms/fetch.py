@@ -32,6 +32,7 @@ from typing import Mapping, NamedTuple, Optional
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 DEFAULT_USER_AGENT = ("newsbeam/0.1 (news feed reader; +https://github.com/newsbeam/newsbeam)")
 
@@ -224,8 +225,13 @@ class Fetcher:
                     raise FetchError("too_large", f"{url}: Content-Length {declared} > {max_bytes}")
                 chunks, size = [], 0
                 try:
-                    # iter_content decodes gzip/deflate: the cap counts decoded bytes.
-                    for chunk in resp.iter_content(64 * 1024):
+                    # read1 returns after one socket read, so a slow-drip server
+                    # meets the deadline; decoding gzip/deflate here makes the cap
+                    # count decoded bytes.
+                    while True:
+                        chunk = resp.raw.read1(64 * 1024, decode_content=True)
+                        if not chunk:
+                            break
                         size += len(chunk)
                         if size > max_bytes:
                             raise FetchError("too_large", f"{url}: more than {max_bytes} bytes")
@@ -235,7 +241,10 @@ class Fetcher:
                         chunks.append(chunk)
                 except requests.exceptions.Timeout as exc:
                     raise FetchError("timeout", f"{url}: {exc}") from exc
-                except (requests.exceptions.RequestException, OSError) as exc:
+                except (requests.exceptions.RequestException, OSError,
+                        urllib3.exceptions.HTTPError) as exc:
+                    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+                        raise FetchError("timeout", f"{url}: {exc}") from exc
                     raise FetchError("connect_error", f"{url}: {type(exc).__name__}: {exc}") from exc
                 return resp.status_code, resp_headers, b"".join(chunks)
             finally:
