@@ -114,15 +114,13 @@ def _files_since(pattern: str, since_seconds: float) -> list[str]:
 def recover(out: str) -> int:
     """Mark as seen the articles written after the last commit; returns how many.
 
-    Only runs when a previous ingest committed at least once (a warehouse
-    filled by ``backfill`` alone has nothing to recover).
+    Before the first commit every file counts (an ingest may have been killed
+    before committing anything); ids of backfilled files are harmless there.
     """
     import pyarrow.parquet as pq
 
     committed = last_commit(out)
-    if committed is None:
-        return 0
-    since = committed / 1_000_000 - 2.0  # mtime granularity and clock slack
+    since = 0.0 if committed is None else committed / 1_000_000 - 2.0  # mtime slack
     ids: set[str] = set()
     for pattern in (FileSystems.join(out, "articles", "**", "*.parquet"),
                     FileSystems.join(out, "duplicates", "*.parquet")):
