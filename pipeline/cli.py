@@ -168,6 +168,8 @@ COMMANDS = {"backfill": backfill, "ingest": ingest}
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Beam's runners log worker chatter at WARNING; failures still raise.
+    logging.getLogger("apache_beam").setLevel(logging.ERROR)
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print("usage: newsbeam {" + ",".join(COMMANDS) + "} ...  (newsbeam COMMAND --help)",
               file=sys.stderr)

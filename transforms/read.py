@@ -83,6 +83,8 @@ def list_inputs(args: Iterable[str]) -> list[InputFile]:
             base = pattern[:-3]
             files = [f for f in files if not any(
                 part.startswith(".") for part in _relative(f, base).split("/"))]
+        elif _is_glob(pattern):  # as a shell glob would, skip hidden files
+            files = [f for f in files if not f.rsplit("/", 1)[-1].startswith(".")]
         if not files:
             raise InputError(f"no input files match: {arg}")
         for path in files:
@@ -91,6 +93,8 @@ def list_inputs(args: Iterable[str]) -> list[InputFile]:
                 source = str(pathlib.PurePath(arg) / _relative(path, pattern[:-3]))
             elif "://" not in arg and not _is_glob(arg):
                 source = arg
+            if "://" not in path:
+                path = str(pathlib.Path(path).resolve())
             seen.setdefault(path, InputFile(path, source))
     return list(seen.values())
 

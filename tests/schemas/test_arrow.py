@@ -1,0 +1,57 @@
+"""The Arrow schemas are derived from the records; pin them with a snapshot."""
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+
+from schemas import Article, Duplicate, Entity, ErrorRecord, IndexEntry, ThemeScore
+from schemas import arrow_schema, from_table, to_table
+
+TS = pa.timestamp("us", tz="UTC")
+
+
+def test_article_schema_matches_the_output_contract():
+    schema = arrow_schema(Article)
+    contract = [
+        ("article_id", pa.string(), False),
+        ("url", pa.string(), False),
+        ("source", pa.string(), False),
+        ("title", pa.string(), False),
+        ("text", pa.string(), False),
+        ("published_at", TS, True),
+        ("date_source", pa.string(), False),
+        ("ingested_at", TS, False),
+        ("language", pa.string(), False),
+        ("themes", pa.list_(pa.string()), False),
+        ("entities", pa.list_(pa.struct([
+            pa.field("text", pa.string(), False),
+            pa.field("label", pa.string(), False),
+            pa.field("count", pa.int32(), False)])), False),
+        ("word_count", pa.int32(), False),
+        ("duplicates", pa.list_(pa.string()), False),
+    ]
+    for (name, type_, nullable), field in zip(contract, schema):
+        assert (field.name, field.type, field.nullable) == (name, type_, nullable)
+
+
+def test_side_tables_schemas():
+    assert arrow_schema(Duplicate).names[:5] == ["source", "url", "duplicate_of", "similarity", "kind"]
+    assert arrow_schema(Duplicate).field("similarity").type == pa.float32()
+    assert arrow_schema(ErrorRecord).names == ["source", "stage", "error", "detail", "at"]
+    assert arrow_schema(ErrorRecord).field("at").type == TS
+    assert arrow_schema(IndexEntry).field("minhash").type == pa.list_(pa.int64())
+
+
+def test_round_trip_through_arrow_keeps_every_value():
+    published = int(dt.datetime(2024, 10, 23, 12, 30, tzinfo=dt.timezone.utc).timestamp() * 1e6)
+    article = Article(
+        "a1", "https://example.org/a", "seeds/x.txt", "Title", "Body.", published, "html",
+        published + 5, "en", ["politics", "conflict-war-peace"],
+        [Entity("Lloyd Austin", "PERSON", np.int32(3))], np.int32(1), ["other.txt"],
+        [ThemeScore("politics", np.float32(0.75))], "page", "Jane Doe", "Example", "abc")
+    table = to_table(Article, [article])
+    assert table.schema == arrow_schema(Article)
+    assert table.column("published_at")[0].as_py() == dt.datetime(
+        2024, 10, 23, 12, 30, tzinfo=dt.timezone.utc)
+    assert from_table(Article, table) == [article]

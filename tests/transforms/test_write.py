@@ -1,0 +1,68 @@
+import datetime as dt
+import pathlib
+
+import apache_beam as beam
+import numpy as np
+import pyarrow.parquet as pq
+from apache_beam.testing.test_pipeline import TestPipeline
+
+from schemas import Article, Duplicate, ErrorRecord, IndexEntry, arrow_schema, from_table
+from transforms.write import WriteWarehouse, partition_of
+
+DAY = int(dt.datetime(2024, 10, 23, 23, 59, tzinfo=dt.timezone.utc).timestamp() * 1e6)
+INGESTED = int(dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.timezone.utc).timestamp() * 1e6)
+
+
+def article(aid, themes, published=None):
+    return Article(aid, f"https://e.org/{aid}", f"in/{aid}.txt", f"T {aid}", "Body.", published,
+                   "html" if published else "ingested", INGESTED, "en", themes, [],
+                   np.int32(1), [], [], "file", None, None, f"h{aid}")
+
+
+def test_partition_of_prefers_publication_date_and_first_theme():
+    assert partition_of(article("a", ["politics", "sport"], DAY)) == ("2024-10-23", "politics")
+    assert partition_of(article("b", [])) == ("2026-11-21", "unclassified")
+
+
+def _run(out, articles, duplicates=(), errors=(), index=(), run_id="r1"):
+    with TestPipeline() as p:
+        tables = {
+            "articles": p | "A" >> beam.Create(articles, reshuffle=False).with_output_types(Article),
+            "duplicates": p | "D" >> beam.Create(list(duplicates)).with_output_types(Duplicate),
+            "errors": p | "E" >> beam.Create(list(errors)).with_output_types(ErrorRecord),
+            "index": p | "I" >> beam.Create(list(index)).with_output_types(IndexEntry),
+        }
+        tables | WriteWarehouse(str(out), run_id)
+
+
+def test_write_warehouse_layout_schema_and_atomic_names(tmp_path):
+    rows = [article("a", ["politics"], DAY), article("b", ["politics"], DAY),
+            article("c", ["sport"])]
+    dup = Duplicate("in/d.txt", "u", "a", np.float32(0.9), "near", "d", "T d", INGESTED)
+    err = ErrorRecord("in/e.txt", "read", "empty", "the file is empty", INGESTED)
+    idx = IndexEntry("a", "ha", [np.int64(1), np.int64(-2)], INGESTED)
+    _run(tmp_path, rows, [dup], [err], [idx])
+
+    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.parquet"))
+    dirs = sorted({f.rsplit("/", 1)[0] for f in files})
+    assert dirs == ["_index", "articles/date=2024-10-23/theme=politics",
+                    "articles/date=2026-11-21/theme=sport", "duplicates", "errors"]
+    assert all(pathlib.PurePath(f).name.startswith("part-r1-") for f in files)
+    assert not list((tmp_path / "_tmp").iterdir())  # nothing half-written left behind
+
+    politics = pq.read_table(next((tmp_path / "articles/date=2024-10-23/theme=politics")
+                                  .glob("*.parquet")))
+    assert politics.schema.remove_metadata() == arrow_schema(Article)
+    assert from_table(Article, politics) == rows[:2]
+    assert from_table(Duplicate, pq.read_table(tmp_path / "duplicates")) == [dup]
+    assert from_table(ErrorRecord, pq.read_table(tmp_path / "errors")) == [err]
+    assert from_table(IndexEntry, pq.read_table(tmp_path / "_index")) == [idx]
+
+
+def test_rewriting_the_same_rows_replaces_the_same_file(tmp_path):
+    rows = [article("a", ["politics"], DAY)]
+    _run(tmp_path, rows)
+    _run(tmp_path, rows)
+    files = list((tmp_path / "articles").rglob("*.parquet"))
+    assert len(files) == 1
+    assert pq.read_table(files[0]).num_rows == 1
