@@ -7,7 +7,7 @@ prefix::
     [read]
     max_input_bytes = 20_000_000
     [dedup]
-    threshold = 0.8
+    threshold = 0.5
     [tag]
     spacy_model = "auto"
 

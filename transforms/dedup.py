@@ -1,33 +1,335 @@
-"""PLACEHOLDER dedup stage (replaced by the dedup branch): exact hash only."""
+"""Deduplicate cleaned articles: exact and near duplicates, within a run and
+against the warehouse's previous runs.
+
+In:  ``PCollection[Article]`` from ``clean`` (``content_hash == ""``, ``duplicates == []``),
+     plus the previous runs' ``IndexEntry`` Parquet files matched by ``index_pattern``
+     (read as a pipeline input; the glob may match nothing).
+Out: ``{"articles": Article, "duplicates": Duplicate, "index": IndexEntry}``
+
+* ``articles``: one per cluster of copies, the representative, with ``content_hash``
+  set and ``duplicates`` = sorted sources of the copies merged into it;
+* ``duplicates``: one per merged copy, ``duplicate_of`` = the kept ``article_id``
+  (in this run or, for a new copy of an old article, from the index), ``kind``
+  ``exact`` (same normalised body as the kept row) or ``near``, and ``similarity``
+  (estimated Jaccard to the kept row, 1.0 for exact copies);
+* ``index``: one per newly kept article, for later runs.
+
+Nothing is rejected. An article whose ``article_id`` is already in the index is
+the same input read again: it yields nothing and counts as
+``already_in_warehouse``. Every other input is an article or a duplicate row.
+
+How (each step keyed, none holds the collection in one worker):
+
+1. ``Fingerprint``: normalise the body (``dedup_core.normalise``), content hash,
+   MinHash signature of its word 3-shingles (datasketch).
+2. ``SkipKnown``: join with the index by ``article_id``.
+3. ``ExactGroups``: group by content hash; the group's representative is its
+   node for the near-duplicate search, the others are exact copies of it.
+4. ``Candidates``: LSH -- group nodes by band key; within a bucket, pairs whose
+   estimated Jaccard is >= ``threshold`` are edges (pairs of two old nodes skipped).
+5. ``Components``: hash-to-min connected components over the edges, a fixed
+   number of rounds (``cc_rounds``; it needs about 2*log2(diameter)); the root is
+   the component's minimum node key. A non-converged node is counted
+   (``cc_unconverged``) and left as its own row: a missed merge, never a lost row.
+6. ``Resolve`` / ``Assemble`` / ``AttachDuplicates``: join the outcome back to the
+   articles by id.
+
+The representative order is built into the node key (``dedup_core.node_key``):
+previous-run entries first, then earliest ``published_at``, longest text, smallest
+``article_id`` -- so the result is the same on any runner and worker count.
+
+Parameters, measured with ``benchmarks/dedup.py`` on ``benchmarks/neardup_corpus.py``
+(BBC dev, 1,000 and 10,000 documents): word 3-shingles keep the edit variants
+furthest from the threshold (lowest variant-to-original Jaccard 0.69 for k=3 vs
+0.61 for k=5) while different BBC stories stay below 0.04; 128 permutations in
+32 bands of 4 rows find a pair at Jaccard 0.6 with probability 0.99 and at 0.1
+with 0.003; verification at estimated Jaccard >= 0.5 (standard error <= 0.045
+at 128 permutations). Measured (``python benchmarks/dedup.py --eval-dir
+/work/shared/eval``): precision 1.000 / recall 1.000 at 1,000 documents, 0.9963 /
+1.000 at 10,000, no input lost, identical rows with two multi-processing workers,
+10k/1k stage time 9.4x.
+"""
 
 from __future__ import annotations
 
-import hashlib
+from typing import Any, Iterable, Optional
 
 import apache_beam as beam
 import numpy as np
+import pyarrow.parquet as pq
+from apache_beam.io import fileio
+from apache_beam.metrics import Metrics
 
-from schemas import Article, Duplicate, IndexEntry
+from schemas import Article, Duplicate, IndexEntry, from_table
+from schemas.arrow import arrow_schema
+from transforms import dedup_core as core
+
+NAMESPACE = "dedup"
+
+DEFAULTS = dict(threshold=0.5, num_perm=128, shingle_size=3, rows=4, seed=1,
+                cc_rounds=10, max_bucket=64)
 
 
-def _pick(element):
-    _, articles = element
-    articles = sorted(articles, key=lambda a: a.article_id)
-    kept = articles[0]._replace(duplicates=sorted(a.source for a in articles[1:]))
-    yield kept
-    yield beam.pvalue.TaggedOutput("index", IndexEntry(kept.article_id, kept.content_hash, [], kept.ingested_at))
-    for a in articles[1:]:
-        yield beam.pvalue.TaggedOutput("duplicates", Duplicate(a.source, a.url, kept.article_id, np.float32(1.0), "exact", a.article_id, a.title, a.ingested_at))
+# --- previous runs ------------------------------------------------------------
+
+
+def read_index_table(readable) -> list[IndexEntry]:
+    with readable.open() as f:
+        table = pq.read_table(f, columns=list(IndexEntry._fields))
+    return from_table(IndexEntry, table.cast(arrow_schema(IndexEntry)))
+
+
+class ReadIndex(beam.PTransform):
+    """Previous runs' ``IndexEntry`` rows from the Parquet files matching ``pattern``
+    (none when ``pattern`` is None or matches nothing)."""
+
+    def __init__(self, pattern: Optional[str]):
+        super().__init__()
+        self.pattern = pattern
+
+    def expand(self, pbegin) -> beam.PCollection[IndexEntry]:
+        if not self.pattern:
+            return pbegin | "NoIndex" >> beam.Create([]).with_output_types(IndexEntry)
+        return (
+            pbegin
+            | "Pattern" >> beam.Create([self.pattern])
+            | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
+            | "Open" >> fileio.ReadMatches()
+            | "Rows" >> beam.FlatMap(read_index_table).with_output_types(IndexEntry)
+        )
+
+
+# --- steps --------------------------------------------------------------------
+
+
+class _Fingerprint(beam.DoFn):
+    """Article -> (article_id, (node key, content hash, signature bytes))."""
+
+    def __init__(self, num_perm: int, seed: int, shingle_size: int):
+        self.num_perm, self.seed, self.shingle_size = num_perm, seed, shingle_size
+
+    def setup(self):
+        self._hasher = core.Hasher(self.num_perm, self.seed, self.shingle_size)
+
+    def process(self, a: Article) -> Iterable[tuple[str, tuple[str, str, bytes]]]:
+        norm = core.normalise(a.text)
+        key = core.node_key(a.article_id, old=False, when=a.published_at, text_len=len(a.text))
+        yield a.article_id, (key, core.content_hash(norm), core.sig_to_bytes(self._hasher.signature(norm)))
+
+
+def _old_item(e: IndexEntry) -> tuple[str, tuple[str, str, bytes]]:
+    key = core.node_key(e.article_id, old=True, when=e.ingested_at)
+    return e.article_id, (key, e.content_hash, core.sig_to_bytes(core.sig_from_index(e.minhash)))
+
+
+def _skip_known(kv):
+    """New items not in the index; ids that are go to the ``known`` output."""
+    aid, g = kv
+    new = sorted(g["new"])
+    if not new:
+        return
+    if g["old"]:
+        yield beam.pvalue.TaggedOutput("known", (aid, True))
+    else:
+        yield aid, new[0]  # the same id twice in one input: Assemble handles the extra copies
+
+
+def _exact_group(kv):
+    """Group of one content hash -> its node (key, sig) and (node key, member key) pairs."""
+    _, members = kv
+    members = sorted(set(members))
+    rep_key, rep_sig = members[0]
+    yield rep_key, rep_sig
+    for key, _ in members:
+        if not core.node_is_old(key):
+            yield beam.pvalue.TaggedOutput("members", (rep_key, key))
+
+
+class _Verify(beam.DoFn):
+    def __init__(self, threshold: float, max_bucket: int):
+        self.threshold, self.max_bucket = threshold, max_bucket
+        self.verified = Metrics.counter(NAMESPACE, "verified_pairs")
+
+    def process(self, kv):
+        _, members = kv
+        sigs = dict(members)
+        if len(sigs) < 2 or all(core.node_is_old(k) for k in sigs):
+            return
+        for u, v, _ in core.candidate_pairs(sigs.items(), self.threshold, self.max_bucket):
+            self.verified.inc()
+            yield (u, v), (sigs[u], sigs[v])
+
+
+def _cluster_messages(kv):
+    return core.hash_to_min_messages(kv[1])
+
+
+def _merge(kv):
+    return kv[0], core.merge_clusters(kv[1])
+
+
+class _Assignments(beam.DoFn):
+    def __init__(self):
+        self.unconverged = Metrics.counter(NAMESPACE, "cc_unconverged")
+
+    def process(self, kv):
+        node, cluster = kv
+        assignments, converged = core.component_assignments(node, cluster)
+        if not converged:
+            self.unconverged.inc()
+        for a in assignments:
+            yield a.member, (a.root, a.similarity)
+
+
+def _resolve(kv):
+    """Final status of every new article of one exact group, keyed by article_id."""
+    rep, g = kv
+    near = sorted(g["near"])
+    for member in sorted(g["members"]):
+        if near:
+            root, sim = near[0]
+            yield core.node_id(member), ("near", core.node_id(root), sim)
+        elif member != rep:
+            yield core.node_id(member), ("exact", core.node_id(rep), 1.0)
+        else:
+            yield core.node_id(member), ("kept", member, 1.0)
+
+
+def _duplicate(a: Article, of: str, kind: str, sim: float) -> Duplicate:
+    return Duplicate(source=a.source, url=a.url, duplicate_of=of, similarity=np.float32(sim),
+                     kind=kind, article_id=a.article_id, title=a.title, ingested_at=a.ingested_at)
+
+
+class _Assemble(beam.DoFn):
+    """Join statuses back to the articles: kept -> (id, article) + index entry, else a Duplicate."""
+
+    def __init__(self):
+        self.already = Metrics.counter(NAMESPACE, "already_in_warehouse")
+        self.kept = Metrics.counter(NAMESPACE, "kept")
+        self.exact = Metrics.counter(NAMESPACE, "exact_duplicates")
+        self.near = Metrics.counter(NAMESPACE, "near_duplicates")
+
+    def process(self, kv):
+        aid, g = kv
+        articles = sorted(g["article"], key=lambda a: (a.ingested_at, a.source, a.url, a.title))
+        if not articles:
+            return
+        if g["known"]:
+            self.already.inc(len(articles))
+            return
+        (status, target, sim), = g["status"]
+        _, chash, sig = list(g["item"])[0]
+        first, extra = articles[0], articles[1:]
+        if status == "kept":
+            self.kept.inc()
+            yield aid, first._replace(content_hash=chash)
+            yield beam.pvalue.TaggedOutput("index", IndexEntry(
+                article_id=aid, content_hash=chash,
+                minhash=core.sig_to_index(core.sig_from_bytes(sig)), ingested_at=first.ingested_at))
+            target = aid
+        else:
+            (self.near if status == "near" else self.exact).inc()
+            yield beam.pvalue.TaggedOutput("duplicates", _duplicate(first, target, status, sim))
+        for a in extra:  # the very same input given twice in one run
+            self.exact.inc()
+            yield beam.pvalue.TaggedOutput("duplicates", _duplicate(a, target, "exact", 1.0))
+
+
+def _same(x):
+    return x
+
+
+def _attach(kv):
+    _, g = kv
+    sources = sorted(g["sources"])
+    for a in g["kept"]:
+        yield a._replace(duplicates=sources)
+
+
+# --- the composite --------------------------------------------------------------
 
 
 class Deduplicate(beam.PTransform):
-    def __init__(self, index_pattern=None, **_config):
-        super().__init__()
+    """Article -> {"articles": Article, "duplicates": Duplicate, "index": IndexEntry}.
 
-    def expand(self, articles):
-        out = (articles
-               | "Hash" >> beam.Map(lambda a: a._replace(content_hash=hashlib.sha256(" ".join(a.text.lower().split()).encode()).hexdigest()))
-               | "KeyByHash" >> beam.Map(lambda a: (a.content_hash, a))
-               | "GroupByHash" >> beam.GroupByKey()
-               | "Pick" >> beam.FlatMap(_pick).with_outputs("duplicates", "index", main="articles"))
-        return {"articles": out.articles, "duplicates": out.duplicates, "index": out.index}
+    See the module docstring for the contract and the parameter choice. Old index
+    entries written with another ``num_perm`` are matched by content hash only; a
+    changed ``seed`` or ``shingle_size`` makes old signatures incomparable, so keep
+    them fixed for a warehouse.
+    """
+
+    def __init__(self, index_pattern: Optional[str] = None, *, threshold: float = DEFAULTS["threshold"],
+                 num_perm: int = DEFAULTS["num_perm"], shingle_size: int = DEFAULTS["shingle_size"],
+                 bands: Optional[int] = None, rows: int = DEFAULTS["rows"], seed: int = DEFAULTS["seed"],
+                 cc_rounds: int = DEFAULTS["cc_rounds"], max_bucket: int = DEFAULTS["max_bucket"]):
+        super().__init__()
+        # Only num_perm given (the CLI's --dedup_num_perm): as many bands of ``rows`` as fit.
+        bands = num_perm // rows if bands is None else bands
+        if bands < 1 or rows < 1 or bands * rows > num_perm:
+            raise ValueError(f"need 1 <= bands * rows <= num_perm, got {bands} * {rows} and {num_perm}")
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+        if shingle_size < 1 or cc_rounds < 1 or max_bucket < 2:
+            raise ValueError("shingle_size and cc_rounds must be >= 1, max_bucket >= 2")
+        self.index_pattern = index_pattern
+        self.threshold, self.num_perm, self.shingle_size = threshold, num_perm, shingle_size
+        self.bands, self.rows, self.seed = bands, rows, seed
+        self.cc_rounds, self.max_bucket = cc_rounds, max_bucket
+
+    def expand(self, articles: beam.PCollection[Article]) -> dict[str, beam.PCollection[Any]]:
+        bands, rows, num_perm = self.bands, self.rows, self.num_perm
+        items = articles | "Fingerprint" >> beam.ParDo(
+            _Fingerprint(self.num_perm, self.seed, self.shingle_size))
+        old = (articles.pipeline
+               | "ReadIndex" >> ReadIndex(self.index_pattern)
+               | "OldItems" >> beam.Map(_old_item))
+
+        fresh = ({"new": items, "old": old}
+                 | "JoinIndexById" >> beam.CoGroupByKey()
+                 | "SkipKnown" >> beam.FlatMap(_skip_known).with_outputs("known", main="fresh"))
+
+        by_hash = ((fresh.fresh, old)
+                   | "AllItems" >> beam.Flatten()
+                   | "KeyByHash" >> beam.Map(lambda kv: (kv[1][1], (kv[1][0], kv[1][2])))
+                   | "GroupByHash" >> beam.GroupByKey()
+                   | "ExactGroups" >> beam.FlatMap(_exact_group).with_outputs("members", main="nodes"))
+
+        edges = (by_hash.nodes
+                 | "BandKeys" >> beam.FlatMap(
+                     lambda n: [(k, n) for k in core.band_keys(n[1], bands, rows, num_perm)])
+                 | "GroupByBand" >> beam.GroupByKey()
+                 | "Verify" >> beam.ParDo(_Verify(self.threshold, self.max_bucket))
+                 | "GroupByPair" >> beam.GroupByKey()
+                 | "Edges" >> beam.MapTuple(lambda uv, sigs: (uv, next(iter(sigs)))))
+
+        clusters = (edges
+                    | "StartClusters" >> beam.FlatMap(
+                        lambda e: core.initial_clusters(e[0][0], e[1][0], e[0][1], e[1][1]))
+                    | "GroupStart" >> beam.GroupByKey()
+                    | "MergeStart" >> beam.Map(_merge))
+        for i in range(self.cc_rounds):
+            clusters = (clusters
+                        | f"HashToMin{i}" >> beam.FlatMap(_cluster_messages)
+                        | f"GroupRound{i}" >> beam.GroupByKey()
+                        | f"MergeRound{i}" >> beam.Map(_merge))
+        near = clusters | "Assignments" >> beam.ParDo(_Assignments())
+
+        status = ({"members": by_hash.members, "near": near}
+                  | "JoinByNode" >> beam.CoGroupByKey()
+                  | "Resolve" >> beam.FlatMap(_resolve))
+
+        assembled = ({"article": articles | "KeyById" >> beam.Map(lambda a: (a.article_id, a)),
+                      "item": items, "known": fresh.known, "status": status}
+                     | "JoinById" >> beam.CoGroupByKey()
+                     | "Assemble" >> beam.ParDo(_Assemble()).with_outputs(
+                         "duplicates", "index", main="kept"))
+        # Tagged outputs carry no element type: declare it so the RowCoder is used.
+        duplicates = assembled.duplicates | "Duplicates" >> beam.Map(_same).with_output_types(Duplicate)
+        index = assembled.index | "Index" >> beam.Map(_same).with_output_types(IndexEntry)
+
+        kept = ({"kept": assembled.kept,
+                 "sources": duplicates | "SourceByKept" >> beam.Map(lambda d: (d.duplicate_of, d.source))}
+                | "JoinCopies" >> beam.CoGroupByKey()
+                | "AttachDuplicates" >> beam.FlatMap(_attach).with_output_types(Article))
+        return {"articles": kept, "duplicates": duplicates,
+                "index": index}

@@ -1,0 +1,197 @@
+"""The Deduplicate composite: strict outputs, worker-count independence, cross-run index."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import apache_beam as beam
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from schemas import Article, Duplicate, IndexEntry, to_table
+from transforms import dedup_core as core
+from transforms.dedup import Deduplicate
+
+SEEDS = sorted((Path(__file__).resolve().parents[2] / "seeds").glob("*.txt"))
+INGESTED = 1_700_000_000_000_000
+DAY = 86_400_000_000
+
+
+def article(aid: str, text: str, *, published: int | None = None, source: str | None = None,
+            ingested: int = INGESTED) -> Article:
+    return Article(
+        article_id=aid, url=f"file:///{aid}", source=source or f"in/{aid}.txt", title=f"title {aid}",
+        text=text, published_at=published, date_source="text" if published else "ingested",
+        ingested_at=ingested, language="en", themes=[], entities=[],
+        word_count=np.int32(len(text.split())), duplicates=[], theme_scores=[], text_source="file",
+        author=None, site_name=None, content_hash="")
+
+
+def seed(i: int, **kw) -> Article:
+    body = SEEDS[i].read_text(encoding="utf-8").split("\n", 1)[1].strip()
+    return article(f"seed{i}", body, **kw)
+
+
+def fingerprint(a: Article) -> tuple[str, np.ndarray]:
+    norm = core.normalise(a.text)
+    return core.content_hash(norm), core.Hasher(128, 1, 3).signature(norm)
+
+
+def kept(a: Article, duplicates=()) -> Article:
+    return a._replace(content_hash=fingerprint(a)[0], duplicates=sorted(duplicates))
+
+
+def index_entry(a: Article) -> IndexEntry:
+    chash, sig = fingerprint(a)
+    return IndexEntry(a.article_id, chash, core.sig_to_index(sig), a.ingested_at)
+
+
+def dup(copy: Article, of: str, kind: str, sim: float) -> Duplicate:
+    return Duplicate(copy.source, copy.url, of, np.float32(sim), kind, copy.article_id, copy.title,
+                     copy.ingested_at)
+
+
+def similarity(a: Article, b: Article) -> float:
+    return core.estimated_jaccard(core.sig_to_bytes(fingerprint(a)[1]), core.sig_to_bytes(fingerprint(b)[1]))
+
+
+def typographic_copy(a: Article, aid: str) -> Article:
+    """Curly quotes, hard-wrapped lines and doubled spaces: the same normalised body."""
+    text = a.text.replace('"', "\u201d").replace("'", "\u2019").replace(". ", ".  ")
+    wrapped = "\n\n".join(textwrap.fill(p, 64) for p in text.split("\n"))
+    return article(aid, wrapped, source=f"mirror/{aid}.txt")
+
+
+def edited_copy(a: Article, aid: str, **kw) -> Article:
+    """Site chrome added, closing sentence dropped, a few words changed: a near copy."""
+    words = a.text.rsplit(".", 2)[0].split(" ")
+    for i in (10, 40, 90):
+        words[i] = "changed"
+    body = "Home | World | Politics | Sport\n\n" + " ".join(words) + ".\n\nRelated stories: more news"
+    return article(aid, body, source=f"other/{aid}.txt", **kw)
+
+
+def run(p, articles, **kw):
+    return p | "Articles" >> beam.Create(articles) | "Dedup" >> Deduplicate(**kw)
+
+
+def test_seeds_none_merge():
+    seeds = [seed(i) for i in range(5)]
+    with TestPipeline() as p:
+        out = run(p, seeds)
+        assert_that(out["articles"], equal_to([kept(a) for a in seeds]), label="Articles")
+        assert_that(out["duplicates"], equal_to([]), label="Duplicates")
+        assert_that(out["index"], equal_to([index_entry(a) for a in seeds]), label="Index")
+
+
+def composite_case():
+    s0, s1, s2, s3 = (seed(i, published=(10 + i) * DAY) for i in range(4))
+    exact0 = typographic_copy(s0, "copy0")  # exact copy of 0, published unknown -> 0 kept
+    exact0b = exact0._replace(article_id="copy0b", source="b/copy0b.txt", url="file:///b")
+    near1 = edited_copy(s1, "near1", published=20 * DAY)  # near copy of 1, later -> 1 kept
+    near1b = edited_copy(near1, "near1b", published=21 * DAY)  # copy of the copy: transitive
+    early2 = edited_copy(s2, "early2", published=5 * DAY)  # earlier than 2 -> it is kept
+    same3 = s3._replace(source="z/seed3.txt")  # the same input given twice (sorts after)
+    articles = [s0, s1, s2, s3, exact0, exact0b, near1, near1b, early2, same3]
+    expected_articles = [
+        kept(s0, [exact0.source, exact0b.source]),
+        kept(s1, [near1.source, near1b.source]),
+        kept(early2, [s2.source]),
+        kept(s3, [same3.source]),
+    ]
+    expected_dups = [
+        dup(exact0, "seed0", "exact", 1.0),
+        dup(exact0b, "seed0", "exact", 1.0),
+        dup(near1, "seed1", "near", similarity(near1, s1)),
+        dup(near1b, "seed1", "near", similarity(near1b, s1)),
+        dup(s2, "early2", "near", similarity(s2, early2)),
+        dup(same3, "seed3", "exact", 1.0),
+    ]
+    # the case must exercise what it claims
+    assert similarity(near1, s1) < 1.0 and similarity(near1b, s1) < similarity(near1, s1)
+    return articles, expected_articles, expected_dups, [index_entry(a) for a in (s0, s1, early2, s3)]
+
+
+def test_composite_strict_output():
+    articles, exp_articles, exp_dups, exp_index = composite_case()
+    with TestPipeline() as p:
+        out = run(p, articles)
+        assert_that(out["articles"], equal_to(exp_articles), label="Articles")
+        assert_that(out["duplicates"], equal_to(exp_dups), label="Duplicates")
+        assert_that(out["index"], equal_to(exp_index), label="Index")
+
+
+def test_composite_same_output_with_two_workers_and_shuffled_input():
+    articles, exp_articles, exp_dups, exp_index = composite_case()
+    opts = PipelineOptions(["--direct_num_workers=2", "--direct_running_mode=multi_threading"])
+    with TestPipeline(options=opts) as p:
+        out = run(p, list(reversed(articles)))
+        assert_that(out["articles"], equal_to(exp_articles), label="Articles")
+        assert_that(out["duplicates"], equal_to(exp_dups), label="Duplicates")
+        assert_that(out["index"], equal_to(exp_index), label="Index")
+
+
+def test_threshold_is_configurable():
+    s1 = seed(1, published=DAY)
+    near1 = edited_copy(s1, "near1", published=2 * DAY)
+    sim = similarity(near1, s1)
+    with TestPipeline() as p:  # just above the pair's similarity: two rows
+        out = run(p, [s1, near1], threshold=min(1.0, sim + 1 / 128))
+        assert_that(out["articles"], equal_to([kept(s1), kept(near1)]), label="Articles")
+        assert_that(out["duplicates"], equal_to([]), label="Duplicates")
+
+
+def test_invalid_settings_fail_early():
+    with pytest.raises(ValueError, match="bands"):
+        Deduplicate(num_perm=128, bands=30, rows=5)
+    assert Deduplicate(num_perm=64).bands == 16  # rows stay 4 when only num_perm is set
+    with pytest.raises(ValueError, match="threshold"):
+        Deduplicate(threshold=0)
+
+
+# --- across runs --------------------------------------------------------------
+
+
+def write_index(entries: list[IndexEntry], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(to_table(IndexEntry, entries), path)
+
+
+def test_second_run_recognises_first_runs_articles(tmp_path):
+    first = [seed(i, published=(10 + i) * DAY) for i in range(5)]
+    # run 1: what the warehouse writer persists is the index output
+    write_index([index_entry(a) for a in first[:3]], tmp_path / "_index" / "run1-0.parquet")
+    write_index([index_entry(a) for a in first[3:]], tmp_path / "_index" / "run1-1.parquet")
+
+    later = 30 * DAY + INGESTED
+    new_copy = typographic_copy(first[3], "copy3")._replace(ingested_at=later)
+    new_near = edited_copy(first[4], "near4", ingested=later)
+    fresh = article("fresh", "An unrelated story about the harvest festival in a small town. " * 5,
+                    ingested=later)
+    pattern = str(tmp_path / "_index" / "*.parquet")
+    p = TestPipeline()
+    out = run(p, first + [new_copy, new_near, fresh], index_pattern=pattern)
+    assert_that(out["articles"], equal_to([kept(fresh)]), label="Articles")
+    assert_that(out["duplicates"], equal_to([
+        dup(new_copy, "seed3", "exact", 1.0),
+        dup(new_near, "seed4", "near", similarity(new_near, first[4])),
+    ]), label="Duplicates")
+    assert_that(out["index"], equal_to([index_entry(fresh)]), label="Index")
+    result = p.run()
+    result.wait_until_finish()
+    counters = {c.key.metric.name: c.committed for c in result.metrics().query()["counters"]}
+    assert counters["already_in_warehouse"] == 5
+    assert counters["kept"] == 1
+
+
+def test_index_pattern_matching_nothing_is_a_first_run(tmp_path):
+    seeds = [seed(i) for i in range(2)]
+    with TestPipeline() as p:
+        out = run(p, seeds, index_pattern=str(tmp_path / "_index" / "*.parquet"))
+        assert_that(out["articles"], equal_to([kept(a) for a in seeds]), label="Articles")
+        assert_that(out["index"], equal_to([index_entry(a) for a in seeds]), label="Index")
