@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import apache_beam as beam  # noqa: E402
 
 from pipeline.cli import main  # noqa: E402
-from tests.feedserver import FeedServer, Route, page, rss  # noqa: E402
+from tests.feedserver import FeedServer, Route, page, rss, story  # noqa: E402
 
 
 def _serve(server, feeds, items):
@@ -33,10 +33,7 @@ def _serve(server, feeds, items):
             entries.append(dict(title=f"Story {f}-{i}", link=server.url(path),
                                 pubDate="Mon, 06 Jan 2025 10:00:00 GMT",
                                 description=f"Summary of story {f}-{i}."))
-            server.routes[path] = Route(page(f"Story {f}-{i}", [
-                f"Story {f}-{i}: the council met on Tuesday to discuss the budget for roads.",
-                "Officials said spending would rise next year after a long debate.",
-                f"Residents of district {i} asked for more buses and safer crossings."]),
+            server.routes[path] = Route(page(f"Story {f}-{i}", story(f * items + i, 120)),
                 "text/html; charset=utf-8")
         server.routes[f"/f{f}.xml"] = Route(rss(entries), etag=f'"{f}"')
 

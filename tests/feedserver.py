@@ -142,3 +142,22 @@ def page(title: str, paragraphs: list[str]) -> bytes:
     return (f"<!DOCTYPE html><html><head><title>{title}</title></head><body>"
             f"<nav>Home News Sport</nav><article><h1>{title}</h1>{body}</article>"
             f"<footer>Copyright</footer></body></html>").encode("utf-8")
+
+
+_WORDS = ("council budget river harbour school teacher vaccine hospital election senator "
+          "court judge football striker orchestra violin museum painting drought farmer "
+          "harvest bank interest inflation railway strike airport runway satellite rocket "
+          "volcano earthquake glacier forest wildfire bridge tunnel mayor protest library "
+          "festival cinema novelist poet chemist laboratory reactor turbine solar battery "
+          "factory workers union wages tariff export port ship captain storm flood rescue "
+          "police detective museum archive bishop parish market grocer bakery vineyard wine").split()
+
+
+def story(i: int, words: int = 60) -> list[str]:
+    """Two paragraphs that differ from every other story's (for dedup-proof pages)."""
+    import random
+
+    rnd = random.Random(i)
+    pick = [rnd.choice(_WORDS) for _ in range(words)]
+    half = words // 2
+    return [f"Story {i}: " + " ".join(pick[:half]) + ".", " ".join(pick[half:]).capitalize() + "."]

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.cli import main
-from tests.feedserver import FeedServer, Reply, Route, page, rss
+from tests.feedserver import FeedServer, Reply, Route, page, rss, story
 from transforms.feed_parse import normalise_link
 from transforms.feeds import FeedStatus  # noqa: F401  (registers its coder)
 from transforms.ids import article_id
@@ -33,8 +33,7 @@ def _item(server, i, date=DATE):
 def _serve_pages(server, ids):
     for i in ids:
         server.routes[f"/a/{i}"] = Route(
-            page(f"Story {i}", [f"Story {i} begins with a first paragraph of real news text.",
-                                f"A second paragraph about story {i} follows here."]),
+            page(f"Story {i}", story(i)),
             "text/html; charset=utf-8")
 
 
