@@ -26,7 +26,7 @@ import concurrent.futures
 import hashlib
 import json
 import time
-from typing import Iterator, NamedTuple, Optional
+from typing import Iterator, NamedTuple, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.coders import BooleanCoder, StrUtf8Coder
@@ -227,7 +227,8 @@ class PollFeeds(beam.PTransform):
         polled = (
             ticks
             | "FanOutFeeds" >> beam.FlatMap(lambda tick, feeds=self.feeds:
-                                            [(url, tick) for url in feeds])
+                                            [(url, str(tick)) for url in feeds])
+            .with_output_types(Tuple[str, str])  # deterministic key coder for state
             | "PollFeed" >> beam.ParDo(_PollFeedFn(self.out, self.fetch_config, self.settings))
             .with_outputs("status", "errors", main="items"))
         return {"items": polled.items, "status": polled.status, "errors": polled.errors}
@@ -268,6 +269,7 @@ class SelectNewItems(beam.PTransform):
     def expand(self, items: beam.PCollection) -> beam.PCollection:
         return (items
                 | "KeyById" >> beam.Map(lambda raw: (article_id(raw), raw))
+                .with_output_types(Tuple[str, RawDocument])
                 | "FirstSighting" >> beam.ParDo(_FirstSightingFn(self.out))
                 .with_output_types(RawDocument))
 
