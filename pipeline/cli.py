@@ -189,7 +189,9 @@ def backfill(argv: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS = {"backfill": backfill}
+from pipeline.ingest import ingest  # noqa: E402  (ingest reuses the helpers above)
+
+COMMANDS = {"backfill": backfill, "ingest": ingest}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

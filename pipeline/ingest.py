@@ -1,0 +1,229 @@
+"""``newsbeam ingest FEEDS... --out DIR [--once] [--interval S] [--allow_private_addresses]``
+
+Follow RSS/Atom/JSON feeds into the warehouse: poll → keep new items → fetch
+pages → clean → deduplicate → tag → write → commit ``_state/``.
+
+Streaming: ticks come from ``PeriodicImpulse`` and every branch is cut into
+fixed windows of ``--interval`` seconds, so each poll's rows are written (and
+its state committed) when its window closes. ``--once`` runs the same
+transforms on a single tick as a bounded pipeline.
+
+On the DirectRunner, the Python SDK only hands a ``PeriodicImpulse``'s output
+downstream once the impulse has finished, so an endless impulse would never
+write anything: there the command runs the streaming pipeline one tick at a
+time (one pipeline run per poll, ``--interval`` apart). On Dataflow or Flink
+(``--runner``) it is one unbounded streaming job.
+
+Settings (flags, or the ``[feeds]`` table of the TOML config: ``interval = 60``
+is ``--feeds_interval=60``): see ``IngestOptions``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from typing import Optional, Sequence
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.transforms import window
+from apache_beam.transforms.periodicsequence import PeriodicImpulse
+
+from pipeline.build import _given, index_pattern
+from pipeline.options import NewsbeamOptions, OptionsError, make_options
+from transforms import feed_state
+from transforms.clean import CleanArticles
+from transforms.dedup import Deduplicate
+from transforms.feed_parse import resolve_feeds
+from transforms.feeds import CommitFeedState, FetchArticles, PollFeeds, PollSettings, \
+    SelectNewItems
+from transforms.fetch import DEFAULT_USER_AGENT, FetchConfig
+from transforms.tag import TagArticles
+from transforms.write import WriteWarehouse
+
+
+class IngestOptions(PipelineOptions):
+    """Feed-following options. Each flag also has a ``--feeds_<name>`` spelling,
+    which is what the ``[feeds]`` table of the TOML config maps to."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser) -> None:
+        def add(name, *extra, short=True, **kwargs):
+            flags = ([f"--{name}"] if short else []) + [f"--feeds_{name}", *extra]
+            parser.add_argument(*flags, dest=f"feeds_{name}", **kwargs)
+
+        add("interval", type=float, default=300.0, help="seconds between polls (default 300)")
+        add("once", action="store_true", default=False, help="poll once and stop (for cron)")
+        add("polls", type=int, default=0, help="stop after this many polls (0: follow forever)")
+        add("allow_private_addresses", "--allow-private-addresses", action="store_true",
+            default=False, help="allow loopback/private/link-local addresses (tests only)")
+        add("user_agent", short=False, default=DEFAULT_USER_AGENT,  # Beam owns --user_agent
+        help="User-Agent sent with every request")
+        add("connect_timeout", type=float, default=5.0, help="seconds to connect")
+        add("read_timeout", type=float, default=15.0, help="seconds between bytes")
+        add("total_timeout", type=float, default=30.0, help="seconds for a whole response")
+        add("max_feed_bytes", type=int, default=10 * 1024 * 1024, help="largest feed document")
+        add("max_items", type=int, default=1000, help="items taken from one feed document")
+        add("max_redirects", type=int, default=5, help="redirects followed per request")
+        add("per_host_concurrency", type=int, default=2, help="parallel requests per host")
+        add("per_host_delay", type=float, default=1.0,
+            help="seconds between requests to one host")
+        add("fetch_workers", type=int, default=8, help="parallel page fetches per worker")
+        add("ignore_robots", action="store_true", default=False,
+            help="do not consult robots.txt for article pages")
+        add("backoff_max", type=float, default=6 * 3600.0,
+            help="longest wait before re-polling a failing feed")
+        add("parse_timeout", type=float, default=10.0, help="seconds to parse one feed")
+        add("parse_memory_mb", type=int, default=1024, help="memory limit of the feed parser")
+
+
+def validate_ingest(opts: IngestOptions) -> None:
+    positive = ("interval", "connect_timeout", "read_timeout", "total_timeout", "max_feed_bytes",
+                "max_items", "per_host_concurrency", "fetch_workers", "backoff_max",
+                "parse_timeout", "parse_memory_mb")
+    for name in positive:
+        if getattr(opts, f"feeds_{name}") <= 0:
+            raise OptionsError(f"--{name} must be positive")
+    for name in ("max_redirects", "per_host_delay", "polls"):
+        if getattr(opts, f"feeds_{name}") < 0:
+            raise OptionsError(f"--{name} must not be negative")
+
+
+def fetch_config(opts: IngestOptions, nb: NewsbeamOptions) -> FetchConfig:
+    return FetchConfig(
+        user_agent=opts.feeds_user_agent, connect_timeout=opts.feeds_connect_timeout,
+        read_timeout=opts.feeds_read_timeout, total_timeout=opts.feeds_total_timeout,
+        max_feed_bytes=opts.feeds_max_feed_bytes, max_page_bytes=nb.max_input_bytes,
+        max_redirects=opts.feeds_max_redirects,
+        allow_private_addresses=opts.feeds_allow_private_addresses,
+        per_host_concurrency=opts.feeds_per_host_concurrency,
+        per_host_delay=opts.feeds_per_host_delay, respect_robots=not opts.feeds_ignore_robots)
+
+
+def poll_settings(opts: IngestOptions) -> PollSettings:
+    return PollSettings(interval=opts.feeds_interval, backoff_max=opts.feeds_backoff_max,
+                        max_items=opts.feeds_max_items, parse_timeout=opts.feeds_parse_timeout,
+                        parse_memory_bytes=opts.feeds_parse_memory_mb * 1024 * 1024)
+
+
+def build_ingest(p: beam.Pipeline, feeds: list[str], opts: IngestOptions, nb: NewsbeamOptions,
+                 run_id: str, ticks: Optional[int] = None, start: Optional[float] = None) -> None:
+    """Wire the ingest pipeline.
+
+    ``ticks=None``: bounded, one poll (``--once``). Otherwise a ``PeriodicImpulse``
+    of ``ticks`` polls from ``start`` (``0``: endless) and fixed windows.
+    """
+    out = nb.out
+    config = fetch_config(opts, nb)
+    if ticks is None:
+        impulses = p | "PollOnce" >> beam.Create([0])
+    else:
+        start = time.time() if start is None else start
+        stop = start + opts.feeds_interval * (ticks - 0.5) if ticks else float(
+            beam.utils.timestamp.MAX_TIMESTAMP.micros // 1_000_000)
+        impulses = p | "PollEvery" >> PeriodicImpulse(
+            start_timestamp=start, stop_timestamp=stop, fire_interval=opts.feeds_interval)
+    polled = impulses | "PollFeeds" >> PollFeeds(feeds, out, config, poll_settings(opts))
+    new = polled["items"] | "SelectNewItems" >> SelectNewItems(out)
+    status, poll_errors = polled["status"], polled["errors"]
+    if ticks is not None:
+        # Stateful steps above run in the global window; everything after is per poll.
+        fixed = lambda: beam.WindowInto(window.FixedWindows(opts.feeds_interval))
+        new = new | "WindowItems" >> fixed()
+        status = status | "WindowStatus" >> fixed()
+        poll_errors = poll_errors | "WindowPollErrors" >> fixed()
+    fetched = new | "FetchArticles" >> FetchArticles(config, opts.feeds_fetch_workers)
+    cleaned = fetched["documents"] | "CleanArticles" >> CleanArticles(
+        **_given(timeout_seconds=nb.extract_timeout))
+    deduped = cleaned["articles"] | "Deduplicate" >> Deduplicate(
+        index_pattern=index_pattern(out),
+        **_given(threshold=nb.dedup_threshold, num_perm=nb.dedup_num_perm,
+                 shingle_size=nb.dedup_shingle_size))
+    tagged = deduped["articles"] | "TagArticles" >> TagArticles(
+        **_given(model=nb.spacy_model, lexicon_path=nb.theme_lexicon,
+                 batch_size=nb.tag_batch_size))
+    errors = ((poll_errors, fetched["errors"], cleaned["errors"], tagged["errors"])
+              | "MergeErrors" >> beam.Flatten())
+    written = {
+        "articles": tagged["articles"],
+        "duplicates": deduped["duplicates"],
+        "errors": errors,
+        "index": deduped["index"],
+    } | "WriteWarehouse" >> WriteWarehouse(out, run_id, nb.shards_per_partition)
+    _ = (new, status, written) | "CommitFeedState" >> CommitFeedState(out)
+
+
+def status_line(counters: dict, poll: int, seconds: float) -> str:
+    get = lambda ns, name: counters.get((ns, name), 0)
+    errors = sum(v for (ns, n), v in counters.items() if ns == "write" and n.startswith("errors:"))
+    articles = sum(v for (ns, n), v in counters.items()
+                   if ns == "write" and n.startswith("articles:"))
+    return (f"{dt.datetime.now():%H:%M:%S} poll {poll}: feeds polled {get('feeds', 'polled')}"
+            f" (not modified {get('feeds', 'not_modified')},"
+            f" backing off {get('feeds', 'skipped_backoff')}), new items"
+            f" {get('feeds', 'new_items')}, new articles {articles}, errors {errors}"
+            f" [{seconds:.1f}s]")
+
+
+def ingest(argv: Sequence[str]) -> int:
+    # Imported here: pipeline.cli registers this command, so a module-level
+    # import would be circular.
+    from pipeline.cli import UsageError, _check_output, _command_parser, _counters, _run_id, \
+        _run_with_progress, summarize
+
+    parser = _command_parser("newsbeam ingest", "feeds",
+                             "Follow feeds (URLs, .txt or .opml lists) into the warehouse.")
+    args = parser.parse_args(argv)
+    feeds_args = list(args.feeds)
+    beam_argv = [a for a in argv if a not in set(feeds_args) and a != "--no_progress"]
+    try:
+        options = make_options(beam_argv, args.config)
+        nb = options.view_as(NewsbeamOptions)
+        opts = options.view_as(IngestOptions)
+        validate_ingest(opts)
+        feeds = resolve_feeds(feeds_args)
+        if not feeds:
+            raise OptionsError("no feed URLs given")
+        _check_output(nb.out)
+    except (OptionsError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+    recovered = feed_state.recover(nb.out)
+    if recovered:
+        print(f"newsbeam: {recovered} items written before an interruption marked as ingested",
+              file=sys.stderr)
+    direct = options.view_as(StandardOptions).runner in (None, "DirectRunner", "direct")
+    if not opts.feeds_once and not direct:
+        # One unbounded streaming job on a streaming runner.
+        options.view_as(StandardOptions).streaming = True
+        p = beam.Pipeline(options=options)
+        build_ingest(p, feeds, opts, nb, _run_id(dt.datetime.now(dt.timezone.utc)),
+                     ticks=opts.feeds_polls)
+        p.run().wait_until_finish()
+        return 0
+    totals: dict = {}
+    started = time.monotonic()
+    poll = 0
+    try:
+        while True:
+            poll += 1
+            tick_start = time.time()
+            p = beam.Pipeline(options=options)
+            build_ingest(p, feeds, opts, nb, _run_id(dt.datetime.now(dt.timezone.utc)),
+                         ticks=None if opts.feeds_once else 1, start=tick_start)
+            t0 = time.monotonic()
+            counters = _counters(_run_with_progress(p, None, 0))
+            for key, value in counters.items():
+                totals[key] = totals.get(key, 0) + value
+            print(status_line(counters, poll, time.monotonic() - t0), file=sys.stderr, flush=True)
+            if opts.feeds_once or (opts.feeds_polls and poll >= opts.feeds_polls):
+                break
+            time.sleep(max(0.0, tick_start + opts.feeds_interval - time.time()))
+    except KeyboardInterrupt:
+        # Rows of an interrupted poll that were written are recovered at the next
+        # start; items not yet written were not committed and are polled again.
+        print("newsbeam: interrupted; stopping", file=sys.stderr)
+        print(summarize(totals, nb.out, time.monotonic() - started))
+        return 130
+    print(summarize(totals, nb.out, time.monotonic() - started))
+    return 0

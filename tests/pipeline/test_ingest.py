@@ -1,0 +1,220 @@
+"""``newsbeam ingest`` end to end against a loopback feed server started here."""
+
+from __future__ import annotations
+
+import glob
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.cli import main
+from tests.feedserver import FeedServer, Reply, Route, page, rss, story
+from transforms.feed_parse import normalise_link
+from transforms.feeds import FeedStatus  # noqa: F401  (registers its coder)
+from transforms.ids import article_id
+from schemas import RawDocument
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMON = ["--allow_private_addresses", "--per_host_delay", "0", "--no_progress"]
+DATE = "Mon, 06 Jan 2025 10:00:00 GMT"
+
+
+def _item(server, i, date=DATE):
+    return dict(title=f"Story {i}", link=server.url(f"/a/{i}"), pubDate=date,
+                description=f"Feed summary of story number {i}, with enough words to keep.")
+
+
+def _serve_pages(server, ids):
+    for i in ids:
+        server.routes[f"/a/{i}"] = Route(
+            page(f"Story {i}", story(i)),
+            "text/html; charset=utf-8")
+
+
+def _rows(out, table, columns):
+    files = sorted(glob.glob(os.path.join(out, table, "**", "*.parquet"), recursive=True))
+    rows = []
+    for f in files:
+        rows.extend(pq.read_table(f, columns=columns).to_pylist())
+    return rows
+
+
+def _ids(server, ids):
+    return sorted(article_id(RawDocument("", normalise_link(server.url(f"/a/{i}")), None, "feed",
+                                         None, "", None, None, None, 0)) for i in ids)
+
+
+def _ingest(feed_args, out, *extra):
+    return main(["ingest", *feed_args, "--out", str(out), "--once", *COMMON, *extra])
+
+
+def test_once_then_conditional_poll_then_new_items(tmp_path):
+    with FeedServer() as s:
+        s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(3)]), etag='"v1"',
+                                      last_modified="Mon, 06 Jan 2025 11:00:00 GMT")
+        _serve_pages(s, range(4))
+        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
+        rows = _rows(tmp_path, "articles", ["article_id", "url", "source", "date_source"])
+        assert sorted(r["article_id"] for r in rows) == _ids(s, range(3))
+        assert {(r["source"], r["date_source"]) for r in rows} == {(s.url("/feed.xml"), "feed")}
+        assert sorted(Path(p).parent.parent.name for p in glob.glob(
+            str(tmp_path / "articles/*/*/*.parquet"))) == ["date=2025-01-06"]
+        first = s.requests_for("/feed.xml")
+        assert "if-none-match" not in first[0]
+
+        # Second poll: conditional, 304, nothing new anywhere.
+        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
+        second = s.requests_for("/feed.xml")[1]
+        assert second["if-none-match"] == '"v1"'
+        assert second["if-modified-since"] == "Mon, 06 Jan 2025 11:00:00 GMT"
+        assert len(s.requests_for("/a/0")) == 1
+        assert len(_rows(tmp_path, "articles", ["article_id"])) == 3
+
+        # A new item appears: only it is fetched and written.
+        s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(4)]), etag='"v2"')
+        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
+        assert sorted(r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"])) == \
+            _ids(s, range(4))
+        assert [len(s.requests_for(f"/a/{i}")) for i in range(4)] == [1, 1, 1, 1]
+
+
+def test_failures_backoff_retry_after_and_recovery(tmp_path):
+    with FeedServer() as s:
+        s.routes["/flaky.xml"] = Route(rss([_item(s, 0)]), script=[Reply(500, b"oops")])
+        s.routes["/busy.xml"] = Route(rss([_item(s, 1)]),
+                                      script=[Reply(503, b"busy", {"Retry-After": "3600"})])
+        _serve_pages(s, range(2))
+        feeds = [s.url("/flaky.xml"), s.url("/busy.xml")]
+        assert _ingest(feeds, tmp_path, "--interval", "0.5") == 0
+        errors = sorted((r["source"], r["stage"], r["error"])
+                        for r in _rows(tmp_path, "errors", ["source", "stage", "error"]))
+        assert errors == [(s.url("/busy.xml"), "feed", "http_503"),
+                          (s.url("/flaky.xml"), "feed", "http_500")]
+        time.sleep(0.6)  # past the flaky feed's first backoff (one interval)
+        assert _ingest(feeds, tmp_path, "--interval", "0.5") == 0
+        assert len(s.requests_for("/flaky.xml")) == 2  # retried and recovered
+        assert len(s.requests_for("/busy.xml")) == 1  # Retry-After: 3600 honoured
+        assert sorted(r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"])) == \
+            _ids(s, [0])
+
+
+def _hostile_feeds():
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "' + b"x" * 60_000 + b'">]>'
+            b'<rss version="2.0"><channel><title>t</title>' + b"<item><title>" + b"&a;" * 3000 +
+            b"</title><description>boom</description></item></channel></rss>")
+    xxe = (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+           b'<rss version="2.0"><channel><item><title>&x;</title><link>javascript:alert(1)'
+           b"</link></item></channel></rss>")
+    many = ("<rss version='2.0'><channel>" + "".join(
+        f"<item><guid isPermaLink='false'>g{i}</guid><title>t{i}</title>"
+        f"<link>data:text/html,{i}</link></item>" for i in range(15_000))
+        + "</channel></rss>").encode()
+    return {
+        "/bomb.xml": (Route(bomb), "no_link"),
+        "/xxe.xml": (Route(xxe), "unsafe_link"),
+        "/many.xml": (Route(many), "too_many_items"),
+        "/garbage.xml": (Route(os.urandom(1) + b"\x00\x01\x02" + os.urandom(20_000)), "binary"),
+        "/latin.xml": (Route(b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+                             b"<item><title>caf\xe9 \xff\xfe</title></item></channel></rss>"),
+                       "no_link"),
+        "/huge.xml": (Route(b"<rss>" + b" " * 3_000_000 + b"</rss>"), "too_large"),
+        "/slow.xml": (Route(script=[Reply(200, b"<rss/>", {}, delay=3.0)]), "timeout"),
+    }
+
+
+def test_hostile_feeds_end_as_error_rows_quickly(tmp_path):
+    with FeedServer() as s:
+        hostile = _hostile_feeds()
+        for path, (route, _) in hostile.items():
+            s.routes[path] = route
+        started = time.monotonic()
+        assert _ingest([s.url(p) for p in hostile], tmp_path, "--max_feed_bytes", "2000000",
+                       "--read_timeout", "1", "--total_timeout", "2", "--max_items", "500") == 0
+        assert time.monotonic() - started < 60
+        errors = _rows(tmp_path, "errors", ["source", "stage", "error"])
+        by_feed = {}
+        for e in errors:
+            by_feed.setdefault(e["source"], set()).add(e["error"])
+        for path, (_, reason) in hostile.items():
+            if reason in ("too_many_items", "no_link", "binary", "too_large", "timeout"):
+                assert reason in by_feed.get(s.url(path), set()), (path, by_feed)
+        assert "unsafe_link" in by_feed.get("javascript:alert(1)", set())
+        assert "unsafe_link" in by_feed.get("data:text/html,0", set())
+        texts = " ".join(r["text"] for r in _rows(tmp_path, "articles", ["text"]))
+        assert "root:" not in texts and "x" * 1000 not in texts
+
+
+def test_restart_after_sigkill_loses_and_repeats_nothing(tmp_path):
+    """Kill the ingest process at several moments; the final warehouse has each item once."""
+    n_items = 12
+    with FeedServer() as s:
+        s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(n_items)]), etag='"e"')
+        _serve_pages(s, range(n_items))
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        cmd = [sys.executable, "-c", "import sys; from pipeline.cli import main; "
+               "sys.exit(main(sys.argv[1:]))", "ingest", s.url("/feed.xml"), "--out",
+               str(tmp_path), "--once", *COMMON]
+        for delay in (0.5, None):  # killed before writing, then killed right after a write
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            try:
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline and proc.poll() is None:
+                    if delay is None and glob.glob(str(tmp_path / "articles/**/*.parquet"),
+                                                   recursive=True):
+                        break
+                    if delay is not None and time.monotonic() > deadline - 120 + delay:
+                        break
+                    time.sleep(0.01)
+                proc.send_signal(signal.SIGKILL)
+            finally:
+                proc.wait(30)
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=180)
+        assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+        ids = [r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"])]
+        assert sorted(ids) == _ids(s, range(n_items))  # every item, exactly once
+        # A further run adds nothing.
+        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
+        assert len(_rows(tmp_path, "articles", ["article_id"])) == n_items
+
+
+def test_streaming_run_writes_each_poll_in_its_window(tmp_path):
+    """A short real streaming run (PeriodicImpulse, fixed windows): 2 polls, items once."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipeline.ingest import IngestOptions, build_ingest
+    from pipeline.options import NewsbeamOptions
+
+    with FeedServer() as s:
+        s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(2)]))
+        _serve_pages(s, range(3))
+        options = PipelineOptions(["--out", str(tmp_path), "--interval", "1.5", *COMMON[:-1],
+                                   "--streaming"])
+
+        def change_feed():
+            # Between the polls the feed gains an item (body changes, no validators).
+            while len(s.requests_for("/feed.xml")) < 1:
+                time.sleep(0.05)
+            s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(3)]))
+
+        import threading
+        t = threading.Thread(target=change_feed, daemon=True)
+        t.start()
+        p = beam.Pipeline(options=options)
+        build_ingest(p, [s.url("/feed.xml")], options.view_as(IngestOptions),
+                     options.view_as(NewsbeamOptions), "stream", ticks=2)
+        p.run().wait_until_finish()
+        t.join(5)
+        assert len(s.requests_for("/feed.xml")) == 2
+        ids = [r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"])]
+        assert sorted(ids) == _ids(s, range(3))
+        # One set of files per window: the second poll's item has its own file.
+        assert len(glob.glob(str(tmp_path / "articles/**/*.parquet"), recursive=True)) == 2
+        assert [len(s.requests_for(f"/a/{i}")) for i in range(3)] == [1, 1, 1]

@@ -1,0 +1,388 @@
+"""Feed lists, feed documents and item links: plain functions, no Beam.
+
+Parsing treats every feed as hostile:
+
+* :func:`defuse` strips a DOCTYPE whose internal subset declares entities
+  (billion-laughs / quadratic blowup, external entities) before any parser
+  sees the bytes, and refuses (``entity_declaration``) when it cannot strip
+  safely (e.g. UTF-16/32 documents declaring entities);
+* :class:`ParserProcess` runs the parser in a child process with a memory
+  limit and a time limit, so a pathological document costs at most
+  ``timeout`` seconds and ``memory_bytes`` and never the worker;
+* a feed is judged by whether it yields a version and entries, not by
+  feedparser's ``bozo`` flag;
+* links are made absolute and only http/https links are kept.
+
+JSON Feed 1.x is parsed here (feedparser does not read it).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import pathlib
+import pickle
+import re
+import select
+import struct
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from typing import NamedTuple, Optional
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from transforms.dates import parse_date, sane_micros
+
+
+class FeedRejected(Exception):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class FeedItem(NamedTuple):
+    link: Optional[str]  # absolute http(s) link, None if missing/unsafe
+    raw_link: Optional[str]  # as given (for error rows about unsafe links)
+    guid: Optional[str]
+    title: Optional[str]
+    summary: Optional[str]  # feed content (HTML or text), the fallback text
+    published: Optional[int]  # UTC micros within the sane window, else None
+
+
+class ParsedFeed(NamedTuple):
+    version: str
+    title: Optional[str]
+    items: list  # list[FeedItem]
+    truncated: int  # items dropped over the per-feed cap
+
+
+# ---------------------------------------------------------------- feed lists
+
+def read_feed_list(text: str, name: str = "") -> list[str]:
+    """Feed URLs from a ``.txt`` (one a line, ``#`` comments) or ``.opml`` file."""
+    if name.lower().endswith((".opml", ".xml")) or text.lstrip().startswith("<"):
+        if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
+            raise ValueError(f"{name}: OPML with a DOCTYPE is not accepted")
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError as exc:
+            raise ValueError(f"{name}: not valid OPML: {exc}") from exc
+        return [el.get("xmlUrl").strip() for el in root.iter("outline")
+                if el.get("xmlUrl") and el.get("xmlUrl").strip()]
+    urls = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip() if line.lstrip().startswith("#") else line.strip()
+        if line:
+            urls.append(line.split()[0])
+    return urls
+
+
+def resolve_feeds(args: list[str]) -> list[str]:
+    """URLs given directly or in .txt/.opml files, in order, without repeats.
+
+    Raises ValueError for a missing file or an argument that is neither.
+    """
+    urls: list[str] = []
+    for arg in args:
+        if "://" in arg:
+            urls.append(arg)
+            continue
+        path = pathlib.Path(arg)
+        if not path.is_file():
+            raise ValueError(f"feed list not found (and not a URL): {arg}")
+        urls.extend(read_feed_list(path.read_text(encoding="utf-8", errors="replace"), arg))
+    return list(dict.fromkeys(urls))
+
+
+# ---------------------------------------------------------------- links
+
+_TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid)$", re.I)
+
+
+def safe_link(link: Optional[str], base: str) -> Optional[str]:
+    """``link`` made absolute against ``base``; None unless http/https with a host."""
+    if not link or not isinstance(link, str):
+        return None
+    try:
+        absolute = urljoin(base, link.strip())
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return absolute
+
+
+def normalise_link(url: str) -> str:
+    """The item key: lower-case scheme/host, no default port, fragment or tracking params."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) \
+        else f"{host}:{port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not _TRACKING.match(k)])
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def item_locator(item: FeedItem) -> Optional[str]:
+    """Normalised link, else ``guid:`` + GUID; None when the item has neither."""
+    if item.link:
+        return normalise_link(item.link)
+    if item.guid:
+        return "guid:" + item.guid.strip()
+    return None
+
+
+# ---------------------------------------------------------------- defusing
+
+_DOCTYPE = re.compile(rb"<!DOCTYPE(?:[^\[>]*)(\[.*?\]\s*)?>", re.I | re.S)
+_ENTITY_UTF16 = ("<!ENTITY".encode("utf-16-le"), "<!ENTITY".encode("utf-16-be"),
+                 "<!ENTITY".encode("utf-32-le"), "<!ENTITY".encode("utf-32-be"))
+
+
+def defuse(data: bytes) -> bytes:
+    """Remove DOCTYPEs declaring entities; refuse what cannot be cleaned safely.
+
+    Undeclared entity references left behind are harmless (feedparser keeps
+    them as text in its lenient mode). External entities need a DOCTYPE too.
+    """
+    upper = data.upper()
+    if any(p in data for p in _ENTITY_UTF16) or any(p.upper() in upper for p in _ENTITY_UTF16):
+        raise FeedRejected("entity_declaration", "entity declarations in a UTF-16/32 document")
+    if b"<!ENTITY" not in upper:
+        return data
+    cleaned = _DOCTYPE.sub(lambda m: b"" if m.group(1) and b"<!ENTITY" in m.group(1).upper()
+                           else m.group(0), data)
+    if b"<!ENTITY" in cleaned.upper():
+        raise FeedRejected("entity_declaration", "entity declarations outside a DOCTYPE")
+    return cleaned
+
+
+# ---------------------------------------------------------------- parsing
+
+def _text(value) -> Optional[str]:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def parse_json_feed(data: bytes, base: str, max_items: int) -> ParsedFeed:
+    """JSON Feed 1.0/1.1 → ParsedFeed; FeedRejected when it is not one."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise FeedRejected("invalid_json_feed", f"{type(exc).__name__}: {exc}") from exc
+    version = doc.get("version") if isinstance(doc, dict) else None
+    if not isinstance(version, str) or "jsonfeed.org/version/1" not in version:
+        raise FeedRejected("not_a_feed", "JSON without a jsonfeed.org version")
+    raw_items = doc.get("items")
+    if not isinstance(raw_items, list):
+        raise FeedRejected("not_a_feed", "JSON Feed without an items list")
+    items = []
+    for raw in raw_items[:max_items]:
+        if not isinstance(raw, dict):
+            continue
+        raw_link = _text(raw.get("url")) or _text(raw.get("external_url"))
+        summary = _text(raw.get("content_html")) or _text(raw.get("content_text")) \
+            or _text(raw.get("summary"))
+        items.append(FeedItem(
+            link=safe_link(raw_link, base), raw_link=raw_link,
+            guid=_text(str(raw["id"])) if raw.get("id") is not None else None,
+            title=_text(raw.get("title")), summary=summary,
+            published=parse_date(raw.get("date_published")) or parse_date(raw.get("date_modified"))))
+    v = "json" + version.rsplit("/", 1)[-1].replace(".", "")
+    return ParsedFeed(v, _text(doc.get("title")), items, max(0, len(raw_items) - max_items))
+
+
+def _entry_date(entry) -> Optional[int]:
+    # feedparser's *_parsed can turn impossible dates into plausible wrong
+    # ones; parse the raw strings ourselves, within the sane window.
+    for key in ("published", "updated", "created"):
+        value = entry.get(key)
+        try:  # RFC 822, the common case, without the slow free-form parser
+            micros = sane_micros(email.utils.parsedate_to_datetime(value))
+        except (TypeError, ValueError, IndexError, OverflowError):
+            micros = parse_date(value)
+        if micros is not None:
+            return micros
+    return None
+
+
+def _entry_summary(entry) -> Optional[str]:
+    for content in entry.get("content") or []:
+        value = _text(content.get("value"))
+        if value:
+            return value
+    return _text(entry.get("summary"))
+
+
+def parse_xml_feed(data: bytes, base: str, headers: dict, max_items: int) -> ParsedFeed:
+    import feedparser
+
+    parsed = feedparser.parse(data, response_headers={**headers, "content-location": base},
+                              sanitize_html=True, resolve_relative_uris=True)
+    version = parsed.get("version") or ""
+    entries = parsed.get("entries") or []
+    if not entries:
+        reason = "no_items" if version else "not_a_feed"
+        detail = repr(parsed.get("bozo_exception")) if parsed.get("bozo") else "no entries"
+        raise FeedRejected(reason, f"version={version or 'none'}; {detail}"[:500])
+    items = []
+    for entry in entries[:max_items]:
+        raw_link = _text(entry.get("link"))
+        guid = _text(entry.get("id"))
+        if raw_link is None and guid and entry.get("guidislink"):
+            raw_link = guid
+        items.append(FeedItem(link=safe_link(raw_link, base), raw_link=raw_link, guid=guid,
+                              title=_text(entry.get("title")), summary=_entry_summary(entry),
+                              published=_entry_date(entry)))
+    return ParsedFeed(version or "unknown", _text(parsed.get("feed", {}).get("title")), items,
+                      max(0, len(entries) - max_items))
+
+
+def looks_json(data: bytes, content_type: str) -> bool:
+    return "json" in content_type.lower() or data.lstrip()[:1] in (b"{", b"[")
+
+
+def parse_feed(data: bytes, base: str, headers: Optional[dict] = None,
+               max_items: int = 1000) -> ParsedFeed:
+    """Any feed document → ParsedFeed, or FeedRejected with a reason.
+
+    Reasons: ``empty``, ``binary``, ``entity_declaration``, ``not_a_feed``,
+    ``no_items``, ``invalid_json_feed``, ``parser_error``.
+    """
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if not data.strip():
+        raise FeedRejected("empty", "empty document")
+    head = data[:4096]
+    utf16_or_32 = head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"<\x00",
+                                   b"\x00<", b"\x00\x00\x00<"))
+    if b"\x00" in head and not utf16_or_32:
+        raise FeedRejected("binary", "NUL bytes in a document that is not UTF-16/32")
+    if looks_json(data, headers.get("content-type", "")):
+        return parse_json_feed(data, base, max_items)
+    data = defuse(data)
+    try:
+        return parse_xml_feed(data, base, headers, max_items)
+    except FeedRejected:
+        raise
+    except Exception as exc:  # feedparser raises on some inputs instead of flagging them
+        raise FeedRejected("parser_error", f"{type(exc).__name__}: {exc}"[:500]) from exc
+
+
+# ---------------------------------------------------------------- child process
+
+def _send(stream, obj) -> None:
+    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(struct.pack(">Q", len(payload)) + payload)
+    stream.flush()
+
+
+def _recv(stream):
+    header = stream.read(8)
+    if len(header) < 8:
+        raise EOFError("parser pipe closed")
+    (size,) = struct.unpack(">Q", header)
+    payload = stream.read(size)
+    if len(payload) < size:
+        raise EOFError("parser pipe closed")
+    return pickle.loads(payload)
+
+
+def _child_main(memory_bytes: int) -> None:
+    """Loop of the parser child: requests on stdin, verdicts on stdout."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    except (ImportError, ValueError, OSError):
+        pass
+    import feedparser  # noqa: F401  (import once, before the first request)
+
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the protocol
+    _send(stdout, "ready")
+    while True:
+        try:
+            request = _recv(stdin)
+        except EOFError:
+            return
+        data, base, headers, max_items = request
+        try:
+            result = ("ok", parse_feed(data, base, headers, max_items))
+        except FeedRejected as exc:
+            result = ("rejected", (exc.reason, exc.detail))
+        except MemoryError:
+            result = ("rejected", ("memory_limit", f"parsing needed more than {memory_bytes} bytes"))
+        except BaseException as exc:  # noqa: BLE001 - any parser failure is a verdict
+            result = ("rejected", ("parser_error", f"{type(exc).__name__}: {exc}"[:500]))
+        try:
+            _send(stdout, result)
+        except MemoryError:
+            _send(stdout, ("rejected", ("memory_limit", "result too large")))
+
+
+_ROOT = str(pathlib.Path(__file__).resolve().parent.parent)
+
+
+class ParserProcess:
+    """Parse feeds in a child process under a time and memory limit.
+
+    One per worker (built in ``DoFn.setup``). A parse past ``timeout`` kills the
+    child and raises FeedRejected(``parse_timeout``); a new child starts on the
+    next call. A plain subprocess, not multiprocessing: forking a threaded
+    worker is unsafe and ``spawn`` re-imports the caller's ``__main__``.
+    """
+
+    def __init__(self, timeout: float = 10.0, memory_bytes: int = 1024 * 1024 * 1024):
+        self.timeout = timeout
+        self.memory_bytes = memory_bytes
+        self._proc: Optional[subprocess.Popen] = None
+
+    def _start(self) -> None:
+        code = (f"import sys; sys.path.insert(0, {_ROOT!r}); "
+                f"from transforms.feed_parse import _child_main; _child_main({self.memory_bytes})")
+        self._proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        # Wait for the child's imports so that they do not count against a parse.
+        ready, _, _ = select.select([self._proc.stdout], [], [], 60)
+        if not ready or _recv(self._proc.stdout) != "ready":
+            self.close()
+            raise FeedRejected("parser_crashed", "the parser process did not start")
+
+    def parse(self, data: bytes, base: str, headers: Optional[dict] = None,
+              max_items: int = 1000) -> ParsedFeed:
+        if self._proc is None or self._proc.poll() is not None:
+            self._start()
+        started = time.monotonic()
+        try:
+            _send(self._proc.stdin, (data, base, dict(headers or {}), max_items))
+            # The first parse also pays the child's start-up (imports).
+            ready, _, _ = select.select([self._proc.stdout], [], [], self.timeout)
+            if not ready:
+                self.close()
+                raise FeedRejected("parse_timeout",
+                                   f"parsing took more than {self.timeout}s "
+                                   f"(stopped after {time.monotonic() - started:.1f}s)")
+            status, payload = _recv(self._proc.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
+            self.close()
+            raise FeedRejected("parser_crashed",
+                               f"the parser process died ({type(exc).__name__})") from exc
+        if status == "rejected":
+            raise FeedRejected(*payload)
+        return payload
+
+    def close(self) -> None:
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._proc.wait(5)
+            for stream in (self._proc.stdin, self._proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        self._proc = None
