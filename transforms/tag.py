@@ -125,7 +125,7 @@ class ThemeScorer:
 
     ``score`` returns ``[(slug, raw_score)]`` best first; ``select`` turns that
     into the ranked theme list; ``shares`` into per-theme shares of the evidence.
-    A term's contribution is ``weight * (1 + ln(n))`` for ``n >= 1`` effective
+    A term's contribution is ``weight * (1 + repeat_weight * ln(n))`` for ``n >= 1`` effective
     occurrences (a headline occurrence counts ``title_weight`` times), so a
     repeated word does not swamp a story's other evidence.
     """
@@ -135,13 +135,15 @@ class ThemeScorer:
         weights = {"strong": 3.0, "medium": 1.5, "weak": 0.6, "entity": 1.5}
         weights.update(lexicon.get("weights", {}))
         scoring = lexicon.get("scoring", {})
-        self.title_weight = float(scoring.get("title_weight", 3.0))
+        self.title_weight = float(scoring.get("title_weight", 2.0))
+        self.repeat_weight = float(scoring.get("repeat_weight", 0.5))
         self.min_score = float(scoring.get("min_score", 1.0))
         self.min_share = float(scoring.get("min_share", 0.15))
         self.max_themes = int(scoring.get("max_themes", 3))
         self.themes: dict[str, dict] = dict(lexicon.get("themes", {}))
         if not self.themes:
             raise ValueError("theme lexicon defines no [themes.<slug>] table")
+        self.priors = {slug: float(t.get("prior", 1.0)) for slug, t in self.themes.items()}
 
         patterns: dict[tuple[str, ...], _Pattern] = {}
 
@@ -231,9 +233,9 @@ class ThemeScorer:
         totals: dict[str, float] = defaultdict(float)
         for words, n in counts.items():
             pat = self._lookup(words)
-            tf = 1.0 + math.log(n) if n >= 1.0 else n
+            tf = 1.0 + self.repeat_weight * math.log(n) if n >= 1.0 else n
             for slug, w in pat.weights.items():
-                totals[slug] += w * tf
+                totals[slug] += w * tf * self.priors[slug]
         return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def explain(self, doc_or_text, title_chars: int = 0) -> dict[str, list[str]]:
