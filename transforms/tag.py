@@ -332,7 +332,8 @@ def extract_entities(doc, title_chars: int = 0, limit: int = 50) -> list[Entity]
 
     Mentions are merged when safe: the same text under one label (the most
     frequent one), and a one-word PERSON mention into the unique longer PERSON
-    name that ends or starts with it ("Austin" into "Lloyd Austin"). Headline
+    name that ends or starts with it ("Austin" into "Lloyd Austin"; also a
+    one-word ORG, which is how spaCy often mislabels a surname). Headline
     entities are kept only when the headline is not Title Case or the body names
     them too, which drops fragments like "Possibly To Help Fight Ukraine".
     """
@@ -360,7 +361,9 @@ def extract_entities(doc, title_chars: int = 0, limit: int = 50) -> list[Entity]
         text = surface[key].most_common(1)[0][0]
         merged[key] = [text, label, sum(lab.values())]
     persons = [k for k, v in merged.items() if v[1] == "PERSON" and len(k.split()) > 1]
-    for key in [k for k, v in merged.items() if v[1] == "PERSON" and len(k.split()) == 1]:
+    # A lone surname is often mislabelled ORG ("Trump"); GPE/LOC are not merged
+    # because places share names with people ("Washington").
+    for key in [k for k, v in merged.items() if v[1] in ("PERSON", "ORG") and len(k.split()) == 1]:
         owners = [p for p in persons if key in (p.split()[0], p.split()[-1])]
         if len(owners) == 1:
             merged[owners[0]][2] += merged.pop(key)[2]
@@ -480,8 +483,8 @@ class TagArticles(beam.PTransform):
                 "errors", main="articles"
             )
         )
-        return {
-            "articles": results.articles.with_output_types(Article),
-            "errors": results.errors.with_output_types(ErrorRecord),
-        }
+        # Typed outputs so that downstream stages encode them with RowCoder.
+        results.articles.element_type = Article
+        results.errors.element_type = ErrorRecord
+        return {"articles": results.articles, "errors": results.errors}
 
