@@ -286,7 +286,7 @@ def _blank_tokenizer():
 _FRAGMENT_WORDS = frozenset(
     "to is are was were be been has have had will would can could may might should "
     "in on at by from with as into over after before about says said amid possibly "
-    "help fight confirms confirm warns warn".split()
+    "confirms warns".split()
 )
 _NAME_JOINERS = frozenset({"of", "and", "the", "for", "de", "du", "la", "le", "von", "van", "al", "bin"})
 
