@@ -122,7 +122,9 @@ def detect_language(text: str) -> str:
 
 
 def word_count(text: str) -> int:
-    return len(_WORD.findall(text))
+    """Whitespace-separated tokens with a letter or digit: "U.S." and "don't" are one
+    word each, a lone dash is none."""
+    return sum(1 for token in text.split() if _WORD.search(token))
 
 
 def _strip_markup(text: str) -> str:
