@@ -13,3 +13,19 @@ Articles leave ``clean`` with ``themes``/``entities``/``theme_scores``/``duplica
 empty and ``content_hash`` empty; ``dedup`` fills ``content_hash`` and
 ``duplicates``; ``tag`` fills the rest.
 """
+
+import logging as _logging
+
+
+class _DropApitoolsNotice(_logging.Filter):
+    """Beam warns on import that its optional BigQuery client is missing; we never use it.
+
+    Installed here because every process that runs a stage (including the clean
+    stage's extraction worker) imports this package before Beam.
+    """
+
+    def filter(self, record: _logging.LogRecord) -> bool:
+        return "apitools not found" not in record.getMessage()
+
+
+_logging.getLogger().addFilter(_DropApitoolsNotice())
