@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 from math import sqrt
 from typing import NamedTuple, Optional, Sequence
 
+import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+\w*")
@@ -296,6 +297,114 @@ def coherence_scores(paragraphs: Sequence[str], headline: Optional[str], rounds:
     return scores
 
 
+def topic_vector(line: str, proper_weight: float = 2.0) -> Counter:
+    """Content-word stems with sublinear weights; capitalised words inside a
+    line (names, places, organisations) count ``proper_weight`` times, since
+    shared names are the strongest sign two passages report the same story."""
+    c: Counter = Counter()
+    for k, w in enumerate(_WORD.findall(line)):
+        lw = w.lower().replace("’", "'")
+        if lw.endswith("'s"):
+            lw = lw[:-2]
+        if lw in STOP or (len(lw) < 3 and not w.isupper()) or lw.isdigit():
+            continue
+        c[lw[:5]] += proper_weight if (k > 0 and w[0].isupper()) else 1.0
+    return Counter({k: sqrt(v) for k, v in c.items()})
+
+
+def off_topic_segments(paragraphs: Sequence[str], headline: Optional[str], *, ratio: float = 0.35,
+                       head_weight: float = 3.0, max_segments: int = 2) -> list:
+    """Contiguous runs of paragraphs that belong to another story: ``[(start, end)]``.
+
+    Every run S covering at most half the text is scored by the cosine of its
+    summed vector with the rest of the text plus the headline (the run never
+    vouches for itself), divided by the cohesion of the rest (median cosine of
+    each remaining paragraph with the others plus the headline). The lowest
+    run below ``ratio`` is removed, then grown by any neighbour that is itself
+    below ``ratio`` against what is left; this repeats up to ``max_segments``
+    times. A single paragraph counts as a run only at the start or end of the
+    text: an aside inside the article is kept.
+    """
+    n = len(paragraphs)
+    if n < 4:
+        return []
+    vecs = [topic_vector(p) for p in paragraphs]
+    hv = topic_vector(headline or "")
+    vocab: dict = {}
+    for v in (*vecs, hv):
+        for k in v:
+            vocab.setdefault(k, len(vocab))
+    if not vocab:
+        return []
+    m = np.zeros((n, len(vocab)))
+    for i, v in enumerate(vecs):
+        for k, x in v.items():
+            m[i, vocab[k]] = x
+    head = np.zeros(len(vocab))
+    for k, x in hv.items():
+        head[vocab[k]] = head_weight * x
+    gram = m @ m.T
+    to_head = m @ head
+    hh = float(head @ head)
+    alive = np.ones(n, dtype=bool)
+    found = []
+
+    def score(a: int, b: int) -> float:
+        inside = np.zeros(n, dtype=bool)
+        inside[a:b] = True
+        out = alive & ~inside
+        if out.sum() < 2:
+            return 1.0
+        g_in_out = gram[np.ix_(inside, out)].sum() + to_head[inside].sum()
+        s_norm = sqrt(max(gram[np.ix_(inside, inside)].sum(), 0.0))
+        r_norm2 = gram[np.ix_(out, out)].sum() + 2 * to_head[out].sum() + hh
+        if not s_norm or r_norm2 <= 0:
+            return 1.0
+        sim = g_in_out / (s_norm * sqrt(r_norm2))
+        # Cohesion of the rest: each remaining paragraph against the others plus the headline.
+        row = gram[np.ix_(out, out)].sum(axis=1) + to_head[out]
+        diag = np.diag(gram)[out]
+        rest_norm2 = r_norm2 - 2 * row + diag
+        denom = np.sqrt(diag * np.maximum(rest_norm2, 0))
+        ok = denom > 0
+        if not ok.any():
+            return 1.0
+        ref = float(np.median((row - diag)[ok] / denom[ok]))
+        return sim / ref if ref > 0 else 1.0
+
+    for _ in range(max_segments):
+        pos = np.flatnonzero(alive)
+        k = len(pos)
+        if k < 4:
+            break
+        best = (ratio, None)
+        for length in range(1, k // 2 + 1):
+            for s in range(0, k - length + 1):
+                if length == 1 and 0 < s < k - 1:
+                    continue
+                # Runs are contiguous among the remaining paragraphs.
+                a, b = pos[s], pos[s + length - 1] + 1
+                if alive[a:b].sum() != length:
+                    continue
+                sc = score(a, b)
+                if sc < best[0]:
+                    best = (sc, (a, b))
+        if best[1] is None:
+            break
+        a, b = best[1]
+        # Grow by neighbours that are themselves off-topic against what is left.
+        alive[a:b] = False
+        while a > 0 and alive[a - 1] and b - a < k // 2 and score(a - 1, a) < ratio:
+            a -= 1
+            alive[a] = False
+        while b < n and alive[b] and b - a < k // 2 and score(b, b + 1) < ratio:
+            alive[b] = False
+            b += 1
+        alive[a:b] = False
+        found.append((a, b))
+    return sorted(found)
+
+
 def _pick_headline(lines: list) -> tuple:
     """Index of the headline among ``lines`` (or None) and the nav lines above it."""
     for i, ln in enumerate(lines[:6]):
@@ -415,43 +524,61 @@ def _mark_off_topic(lines: list, headline: Optional[str], ratio: float) -> None:
             for k in range(start, end):
                 lines[k].reason = lines[k].reason or "off_topic"
 
-    # Contiguous runs of low paragraphs (short lines between them do not break a run).
-    pos = {i: n for n, i in enumerate(idx)}
-    run: list = []
-    runs = []
-    for i in idx:
-        if i in low:
-            run.append(i)
-        else:
-            if run:
-                runs.append(run)
-            run = []
-    if run:
-        runs.append(run)
-    for run in runs:
-        at_edge = pos[run[0]] == 0 or pos[run[-1]] == len(idx) - 1
-        if len(run) >= 2 or at_edge:
-            # Take the short lines inside/around the run with it (their titles).
-            start, end = run[0], run[-1] + 1
-            if start > 0 and not lines[start - 1].kept is False and not is_prose(lines[start - 1].text) \
-                    and len(lines[start - 1].words) < 8:
-                start -= 1
-            for k in range(start, end):
-                lines[k].reason = lines[k].reason or "off_topic"
+    # Runs of paragraphs about another story (short lines inside a run go with it).
+    texts = [lines[i].text for i in idx]
+    for s, e in off_topic_segments(texts, headline):
+        start, end = idx[s], idx[e - 1] + 1
+        if start > 0 and lines[start - 1].kept and not lines[start - 1].prose and len(lines[start - 1].words) < 8:
+            start -= 1
+        for k in range(start, end):
+            lines[k].reason = lines[k].reason or "off_topic"
+
+
+_FIXTURE = re.compile(r"\b[A-Z][\w'.-]*\s+(?:v|vs\.?)\s+[A-Z]")
+
+
+def is_data(line: str) -> bool:
+    """A line of data rather than a caption or label: mostly names and numbers
+    with list punctuation or figures (line-ups, scorers, results, fixtures,
+    attendances, kick-off times)."""
+    ws = words(line)
+    if not ws:
+        return False
+    names = sum(w[0].isupper() or w[0].isdigit() for w in ws) / len(ws)
+    if names < 0.6:
+        return False
+    seps = line.count(",") + line.count(";")
+    return seps >= 2 or any(ch.isdigit() for ch in line) or bool(_FIXTURE.search(line))
+
+
+def _prose_like(ln: "_Line") -> bool:
+    """A long line with the function words of running text, even without a
+    sentence end (a paragraph cut off at a link, a standfirst)."""
+    return len(ln.words) >= 12 and _stop_ratio(ln.words) >= 0.25
 
 
 def _mark_shape(lines: list) -> None:
     kept = [i for i, ln in enumerate(lines) if ln.kept]
-    prose = {i for i in kept if lines[i].prose}
+    prose = {i for i in kept if lines[i].prose or _prose_like(lines[i])}
     if not prose:
         return
     last_prose = max(prose)
+    bullets = {i for i in kept if _BULLET.match(lines[i].text)}
+    footer_data = sum(1 for i in kept if i > last_prose and is_data(lines[i].text))
     for n, i in enumerate(kept):
         if i in prose or lines[i].reason:
             continue
+        data = is_data(lines[i].text)
         if i > last_prose:
-            lines[i].reason = "footer"
+            # A table at the foot of a report (line-ups, results) is data, not a byline.
+            if not (data and footer_data >= 2):
+                lines[i].reason = "footer"
             continue
+        if data:
+            continue
+        if i in bullets and ((n > 0 and kept[n - 1] in bullets) or
+                             (n + 1 < len(kept) and kept[n + 1] in bullets)):
+            continue  # an item of a list inside the article
         nxt = next((j for j in kept[n + 1:] if lines[j].kept), None)
         if nxt is None or not lines[nxt].prose or len(lines[i].words) > 15:
             # Long non-sentence lines followed by prose are still kept when they
