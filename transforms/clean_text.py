@@ -525,6 +525,9 @@ def _mark_off_topic(lines: list, headline: Optional[str], ratio: float) -> None:
                 lines[k].reason = lines[k].reason or "off_topic"
 
     # Runs of paragraphs about another story (short lines inside a run go with it).
+    # Data lines (line-ups, results) share few words with any prose and are
+    # left out of the comparison rather than judged by it.
+    idx = [i for i in idx if not is_data(lines[i].text)]
     texts = [lines[i].text for i in idx]
     for s, e in off_topic_segments(texts, headline):
         start, end = idx[s], idx[e - 1] + 1
