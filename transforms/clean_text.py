@@ -297,7 +297,29 @@ def coherence_scores(paragraphs: Sequence[str], headline: Optional[str], rounds:
     return scores
 
 
-def topic_vector(line: str, proper_weight: float = 2.0) -> Counter:
+# Words common to news on any subject (time, quantity, reporting, generic
+# actors): shared by two stories without making them one story, so they count
+# for little in topic vectors. A hand-written general-English list.
+_GENERIC_WORDS = """
+year years time times day days week weeks month months today yesterday tomorrow morning night
+people person man men woman women number numbers percent cent million millions billion billions
+thousand thousands hundred hundreds first second third last next former later early late recent
+make makes made making take takes took taken give gives gave given get gets got come comes came
+go goes going went want wants wanted need needs needed think thinks thought know known see seen
+look looked find found work works worked working use used using help helped way ways part parts
+place end start started home world country countries national government public state states
+old high higher low lower big bigger small long good bad great best better top major big
+including include includes added report reports reported reporting news plan plans set put
+back told tell like many much lot lots good important important able likely expected believe
+believed called call calls case cases point points issue issues question questions group groups
+area areas figures figure total level levels rise rose fall fell increase increased cut cuts
+deal move moved run running show shows showed shown head general chief leader leaders official
+officials spokesman spokeswoman statement interview programme program company companies
+""".split()
+_GENERIC = frozenset(w[:5] for w in _GENERIC_WORDS)
+
+
+def topic_vector(line: str, proper_weight: float = 2.0, generic_weight: float = 0.3) -> Counter:
     """Content-word stems with sublinear weights; capitalised words inside a
     line (names, places, organisations) count ``proper_weight`` times, since
     shared names are the strongest sign two passages report the same story."""
@@ -308,7 +330,8 @@ def topic_vector(line: str, proper_weight: float = 2.0) -> Counter:
             lw = lw[:-2]
         if lw in STOP or (len(lw) < 3 and not w.isupper()) or lw.isdigit():
             continue
-        c[lw[:5]] += proper_weight if (k > 0 and w[0].isupper()) else 1.0
+        key = lw[:5]
+        c[key] += proper_weight if (k > 0 and w[0].isupper()) else generic_weight if key in _GENERIC else 1.0
     return Counter({k: sqrt(v) for k, v in c.items()})
 
 
