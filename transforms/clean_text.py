@@ -27,19 +27,27 @@ Rules, in the order they apply (reason in brackets):
 4. Generated FAQ: a "FAQ"/"Frequently asked questions" label followed by
    Q:/A: pairs restates the article rather than reporting, so it is removed
    [``faq``]. Q:/A: lines without such a label (interviews) are kept.
-5. Topical coherence: each paragraph is compared (content-word stems) with the
-   headline plus the rest of the document (leaving out its two neighbours on
-   each side, so a glued run cannot vouch for itself), iteratively excluding
-   outliers.
-   A block introduced by a label and split by separator lines, or a
-   contiguous run of at least two paragraphs, whose coherence is far below
-   the article's typical coherence is another story glued on [``off_topic``].
-   A single incoherent paragraph inside the article is kept (asides happen);
-   one at the very start or end of the body is removed.
+5. Topical coherence [``off_topic``]. A block introduced by a label and split
+   by separator lines whose paragraphs score far below the article's typical
+   coherence with the headline and the rest of the text goes as a whole.
+   Otherwise contiguous *runs* of paragraphs are scored as segments
+   (:func:`off_topic_segments`): a run's summed topic vector (content-word
+   stems; names count double, generic news words such as "year", "people",
+   "government" count 0.3) is compared with the headline plus everything
+   outside the run, relative to how well the rest of the text holds
+   together. The least coherent run far below that level is another story
+   glued on; it is grown by neighbours that are off-topic on their own, and
+   the search repeats once. A single paragraph counts as a run only at the
+   very start or end of the body (an aside inside the article is kept).
+   Data lines (line-ups, results, fixtures) and lines under eight words are
+   not scored; those between the paragraphs of a removed run go with it.
 6. Shape: a line without sentence punctuation is kept as a subheading only
    when the next kept line is a prose paragraph; otherwise it is a caption,
    a name or a label [``caption``]. Non-sentence lines after the last prose
-   paragraph (bylines, bios, credits) are a footer [``footer``].
+   paragraph (bylines, bios, credits) are a footer [``footer``]. Kept
+   anyway: long lines with the function words of running text (a paragraph
+   cut off at a link), data lines inside the article, data tables of two or
+   more lines at its foot, and items of a bulleted list inside the article.
 
 Deliberate choices for ambiguous content: an embedded social-media post that
 the article reports (quoted lines plus its "— Name (@handle) date"
@@ -439,7 +447,7 @@ def _pick_headline(lines: list) -> tuple:
 def clean_paragraphs(paragraphs: Sequence[str], headline: Optional[str] = None, *,
                      topical: bool = True, shape: bool = True, dedupe: bool = True,
                      link_lists: bool = True,
-                     off_topic_ratio: float = 0.3) -> Cleaned:
+                     off_topic_ratio: float = 0.35) -> Cleaned:
     """Apply rules 1-6 (see module docstring) to paragraphs under a known headline."""
     lines = [_Line(p.strip(), words(p)) for p in paragraphs if p and p.strip()]
     seen = set()
@@ -538,7 +546,6 @@ def _mark_off_topic(lines: list, headline: Optional[str], ratio: float) -> None:
     if med <= 0:
         return
     score_of = dict(zip(idx, scores))
-    low = {i for i in idx if score_of[i] < ratio * med}
 
     # Separator-delimited blocks with a low mean score go as a whole.
     for start, end in _blocks(lines):
@@ -552,7 +559,7 @@ def _mark_off_topic(lines: list, headline: Optional[str], ratio: float) -> None:
     # left out of the comparison rather than judged by it.
     idx = [i for i in idx if not is_data(lines[i].text)]
     texts = [lines[i].text for i in idx]
-    for s, e in off_topic_segments(texts, headline):
+    for s, e in off_topic_segments(texts, headline, ratio=ratio):
         start, end = idx[s], idx[e - 1] + 1
         if start > 0 and lines[start - 1].kept and not lines[start - 1].prose and len(lines[start - 1].words) < 8:
             start -= 1
