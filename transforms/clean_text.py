@@ -343,8 +343,45 @@ def topic_vector(line: str, proper_weight: float = 2.0, generic_weight: float = 
     return Counter({k: sqrt(v) for k, v in c.items()})
 
 
+def _run_scorer(gram, to_head, hh: float):
+    """``score(s, e)``: coherence of paragraphs ``s:e`` with the rest plus the
+    headline, relative to the rest's own cohesion, from the Gram matrix of the
+    paragraph vectors (O(n) per run, so long texts stay fast)."""
+    k = len(gram)
+    row_total = gram.sum(axis=1)                     # m_i . T
+    cum = np.concatenate([np.zeros((k, 1)), np.cumsum(gram, axis=1)], axis=1)
+    pre2 = np.zeros((k + 1, k + 1))
+    pre2[1:, 1:] = np.cumsum(np.cumsum(gram, axis=0), axis=1)
+    diag = np.diag(gram)
+    tt = float(row_total.sum())
+    th = float(to_head.sum())
+    pre_row = np.concatenate([[0.0], np.cumsum(row_total)])
+    pre_head = np.concatenate([[0.0], np.cumsum(to_head)])
+    idx = np.arange(k)
+
+    def score(s: int, e: int) -> float:
+        ss = pre2[e, e] - pre2[s, e] - pre2[e, s] + pre2[s, s]   # |S|^2
+        ts = pre_row[e] - pre_row[s]                            # T . S
+        sh = pre_head[e] - pre_head[s]                          # S . H
+        r2 = tt + ss + hh - 2 * ts + 2 * th - 2 * sh            # |T - S + H|^2
+        if ss <= 0 or r2 <= 0:
+            return 1.0
+        sim = (ts - ss + sh) / sqrt(ss * r2)
+        out = (idx < s) | (idx >= e)
+        mr = row_total[out] - (cum[out, e] - cum[out, s]) + to_head[out]  # m_i . R
+        d = diag[out]
+        denom = np.sqrt(d * np.maximum(r2 - 2 * mr + d, 0.0))
+        ok = denom > 0
+        if not ok.any():
+            return 1.0
+        ref = float(np.median((mr[ok] - d[ok]) / denom[ok]))
+        return sim / ref if ref > 0 else 1.0
+
+    return score
+
+
 def off_topic_segments(paragraphs: Sequence[str], headline: Optional[str], *, ratio: float = 0.35,
-                       head_weight: float = 3.0, max_segments: int = 2) -> list:
+                       head_weight: float = 3.0, max_segments: int = 2, max_run: int = 10) -> list:
     """Contiguous runs of paragraphs that belong to another story: ``[(start, end)]``.
 
     Every run S covering at most half the text is scored by the cosine of its
@@ -379,59 +416,41 @@ def off_topic_segments(paragraphs: Sequence[str], headline: Optional[str], *, ra
     hh = float(head @ head)
     alive = np.ones(n, dtype=bool)
     found = []
-
-    def score(a: int, b: int) -> float:
-        inside = np.zeros(n, dtype=bool)
-        inside[a:b] = True
-        out = alive & ~inside
-        if out.sum() < 2:
-            return 1.0
-        g_in_out = gram[np.ix_(inside, out)].sum() + to_head[inside].sum()
-        s_norm = sqrt(max(gram[np.ix_(inside, inside)].sum(), 0.0))
-        r_norm2 = gram[np.ix_(out, out)].sum() + 2 * to_head[out].sum() + hh
-        if not s_norm or r_norm2 <= 0:
-            return 1.0
-        sim = g_in_out / (s_norm * sqrt(r_norm2))
-        # Cohesion of the rest: each remaining paragraph against the others plus the headline.
-        row = gram[np.ix_(out, out)].sum(axis=1) + to_head[out]
-        diag = np.diag(gram)[out]
-        rest_norm2 = r_norm2 - 2 * row + diag
-        denom = np.sqrt(diag * np.maximum(rest_norm2, 0))
-        ok = denom > 0
-        if not ok.any():
-            return 1.0
-        ref = float(np.median((row - diag)[ok] / denom[ok]))
-        return sim / ref if ref > 0 else 1.0
-
     for _ in range(max_segments):
         pos = np.flatnonzero(alive)
         k = len(pos)
         if k < 4:
             break
-        best = (ratio, None)
-        for length in range(1, k // 2 + 1):
+        score = _run_scorer(gram[np.ix_(pos, pos)], to_head[pos], hh)
+        best, where = ratio, None
+        for length in range(1, min(k // 2, max_run) + 1):
             for s in range(0, k - length + 1):
                 if length == 1 and 0 < s < k - 1:
                     continue
-                # Runs are contiguous among the remaining paragraphs.
-                a, b = pos[s], pos[s + length - 1] + 1
-                if alive[a:b].sum() != length:
-                    continue
-                sc = score(a, b)
-                if sc < best[0]:
-                    best = (sc, (a, b))
-        if best[1] is None:
+                if pos[s + length - 1] - pos[s] != length - 1:
+                    continue  # runs do not bridge a run removed earlier
+                sc = score(s, s + length)
+                if sc < best:
+                    best, where = sc, (s, s + length)
+        if where is None:
             break
-        a, b = best[1]
+        a, b = int(pos[where[0]]), int(pos[where[1] - 1]) + 1
+        alive[a:b] = False
         # Grow by neighbours that are themselves off-topic against what is left.
-        alive[a:b] = False
-        while a > 0 and alive[a - 1] and b - a < k // 2 and score(a - 1, a) < ratio:
-            a -= 1
-            alive[a] = False
-        while b < n and alive[b] and b - a < k // 2 and score(b, b + 1) < ratio:
-            alive[b] = False
-            b += 1
-        alive[a:b] = False
+        while True:
+            pos = np.flatnonzero(alive)
+            if len(pos) < 3 or b - a >= k // 2:
+                break
+            score = _run_scorer(gram[np.ix_(pos, pos)], to_head[pos], hh)
+            at = {int(p): j for j, p in enumerate(pos)}
+            if a > 0 and alive[a - 1] and score(at[a - 1], at[a - 1] + 1) < ratio:
+                a -= 1
+                alive[a] = False
+            elif b < n and alive[b] and score(at[b], at[b] + 1) < ratio:
+                alive[b] = False
+                b += 1
+            else:
+                break
         found.append((a, b))
     return sorted(found)
 
