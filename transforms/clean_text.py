@@ -27,19 +27,27 @@ Rules, in the order they apply (reason in brackets):
 4. Generated FAQ: a "FAQ"/"Frequently asked questions" label followed by
    Q:/A: pairs restates the article rather than reporting, so it is removed
    [``faq``]. Q:/A: lines without such a label (interviews) are kept.
-5. Topical coherence: each paragraph is compared (content-word stems) with the
-   headline plus the rest of the document (leaving out its two neighbours on
-   each side, so a glued run cannot vouch for itself), iteratively excluding
-   outliers.
-   A block introduced by a label and split by separator lines, or a
-   contiguous run of at least two paragraphs, whose coherence is far below
-   the article's typical coherence is another story glued on [``off_topic``].
-   A single incoherent paragraph inside the article is kept (asides happen);
-   one at the very start or end of the body is removed.
+5. Topical coherence [``off_topic``]. A block introduced by a label and split
+   by separator lines whose paragraphs score far below the article's typical
+   coherence with the headline and the rest of the text goes as a whole.
+   Otherwise contiguous *runs* of paragraphs are scored as segments
+   (:func:`off_topic_segments`): a run's summed topic vector (content-word
+   stems; names count double, generic news words such as "year", "people",
+   "government" count 0.3) is compared with the headline plus everything
+   outside the run, relative to how well the rest of the text holds
+   together. The least coherent run far below that level is another story
+   glued on; it is grown by neighbours that are off-topic on their own, and
+   the search repeats once. A single paragraph counts as a run only at the
+   very start or end of the body (an aside inside the article is kept).
+   Data lines (line-ups, results, fixtures) and lines under eight words are
+   not scored; those between the paragraphs of a removed run go with it.
 6. Shape: a line without sentence punctuation is kept as a subheading only
    when the next kept line is a prose paragraph; otherwise it is a caption,
    a name or a label [``caption``]. Non-sentence lines after the last prose
-   paragraph (bylines, bios, credits) are a footer [``footer``].
+   paragraph (bylines, bios, credits) are a footer [``footer``]. Kept
+   anyway: long lines with the function words of running text (a paragraph
+   cut off at a link), data lines inside the article, data tables of two or
+   more lines at its foot, and items of a bulleted list inside the article.
 
 Deliberate choices for ambiguous content: an embedded social-media post that
 the article reports (quoted lines plus its "— Name (@handle) date"
@@ -58,6 +66,7 @@ from dataclasses import dataclass, field
 from math import sqrt
 from typing import NamedTuple, Optional, Sequence
 
+import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+\w*")
@@ -296,6 +305,156 @@ def coherence_scores(paragraphs: Sequence[str], headline: Optional[str], rounds:
     return scores
 
 
+# Words common to news on any subject (time, quantity, reporting, generic
+# actors): shared by two stories without making them one story, so they count
+# for little in topic vectors. A hand-written general-English list.
+_GENERIC_WORDS = """
+year years time times day days week weeks month months today yesterday tomorrow morning night
+people person man men woman women number numbers percent cent million millions billion billions
+thousand thousands hundred hundreds first second third last next former later early late recent
+make makes made making take takes took taken give gives gave given get gets got come comes came
+go goes going went want wants wanted need needs needed think thinks thought know known see seen
+look looked find found work works worked working use used using help helped way ways part parts
+place end start started home world country countries national government public state states
+old high higher low lower big bigger small long good bad great best better top major big
+including include includes added report reports reported reporting news plan plans set put
+back told tell like many much lot lots good important important able likely expected believe
+believed called call calls case cases point points issue issues question questions group groups
+area areas figures figure total level levels rise rose fall fell increase increased cut cuts
+deal move moved run running show shows showed shown head general chief leader leaders official
+officials spokesman spokeswoman statement interview programme program company companies
+""".split()
+_GENERIC = frozenset(w[:5] for w in _GENERIC_WORDS)
+
+
+def topic_vector(line: str, proper_weight: float = 2.0, generic_weight: float = 0.3) -> Counter:
+    """Content-word stems with sublinear weights; capitalised words inside a
+    line (names, places, organisations) count ``proper_weight`` times, since
+    shared names are the strongest sign two passages report the same story."""
+    c: Counter = Counter()
+    for k, w in enumerate(_WORD.findall(line)):
+        lw = w.lower().replace("’", "'")
+        if lw.endswith("'s"):
+            lw = lw[:-2]
+        if lw in STOP or (len(lw) < 3 and not w.isupper()) or lw.isdigit():
+            continue
+        key = lw[:5]
+        c[key] += proper_weight if (k > 0 and w[0].isupper()) else generic_weight if key in _GENERIC else 1.0
+    return Counter({k: sqrt(v) for k, v in c.items()})
+
+
+def _run_scorer(gram, to_head, hh: float):
+    """``score(s, e)``: coherence of paragraphs ``s:e`` with the rest plus the
+    headline, relative to the rest's own cohesion, from the Gram matrix of the
+    paragraph vectors (O(n) per run, so long texts stay fast)."""
+    k = len(gram)
+    row_total = gram.sum(axis=1)                     # m_i . T
+    cum = np.concatenate([np.zeros((k, 1)), np.cumsum(gram, axis=1)], axis=1)
+    pre2 = np.zeros((k + 1, k + 1))
+    pre2[1:, 1:] = np.cumsum(np.cumsum(gram, axis=0), axis=1)
+    diag = np.diag(gram)
+    tt = float(row_total.sum())
+    th = float(to_head.sum())
+    pre_row = np.concatenate([[0.0], np.cumsum(row_total)])
+    pre_head = np.concatenate([[0.0], np.cumsum(to_head)])
+    idx = np.arange(k)
+
+    def score(s: int, e: int) -> float:
+        ss = pre2[e, e] - pre2[s, e] - pre2[e, s] + pre2[s, s]   # |S|^2
+        ts = pre_row[e] - pre_row[s]                            # T . S
+        sh = pre_head[e] - pre_head[s]                          # S . H
+        r2 = tt + ss + hh - 2 * ts + 2 * th - 2 * sh            # |T - S + H|^2
+        if ss <= 0 or r2 <= 0:
+            return 1.0
+        sim = (ts - ss + sh) / sqrt(ss * r2)
+        out = (idx < s) | (idx >= e)
+        mr = row_total[out] - (cum[out, e] - cum[out, s]) + to_head[out]  # m_i . R
+        d = diag[out]
+        denom = np.sqrt(d * np.maximum(r2 - 2 * mr + d, 0.0))
+        ok = denom > 0
+        if not ok.any():
+            return 1.0
+        ref = float(np.median((mr[ok] - d[ok]) / denom[ok]))
+        return sim / ref if ref > 0 else 1.0
+
+    return score
+
+
+def off_topic_segments(paragraphs: Sequence[str], headline: Optional[str], *, ratio: float = 0.35,
+                       head_weight: float = 3.0, max_segments: int = 2, max_run: int = 10) -> list:
+    """Contiguous runs of paragraphs that belong to another story: ``[(start, end)]``.
+
+    Every run S covering at most half the text is scored by the cosine of its
+    summed vector with the rest of the text plus the headline (the run never
+    vouches for itself), divided by the cohesion of the rest (median cosine of
+    each remaining paragraph with the others plus the headline). The lowest
+    run below ``ratio`` is removed, then grown by any neighbour that is itself
+    below ``ratio`` against what is left; this repeats up to ``max_segments``
+    times. A single paragraph counts as a run only at the start or end of the
+    text: an aside inside the article is kept.
+    """
+    n = len(paragraphs)
+    if n < 4:
+        return []
+    vecs = [topic_vector(p) for p in paragraphs]
+    hv = topic_vector(headline or "")
+    vocab: dict = {}
+    for v in (*vecs, hv):
+        for k in v:
+            vocab.setdefault(k, len(vocab))
+    if not vocab:
+        return []
+    m = np.zeros((n, len(vocab)))
+    for i, v in enumerate(vecs):
+        for k, x in v.items():
+            m[i, vocab[k]] = x
+    head = np.zeros(len(vocab))
+    for k, x in hv.items():
+        head[vocab[k]] = head_weight * x
+    gram = m @ m.T
+    to_head = m @ head
+    hh = float(head @ head)
+    alive = np.ones(n, dtype=bool)
+    found = []
+    for _ in range(max_segments):
+        pos = np.flatnonzero(alive)
+        k = len(pos)
+        if k < 4:
+            break
+        score = _run_scorer(gram[np.ix_(pos, pos)], to_head[pos], hh)
+        best, where = ratio, None
+        for length in range(1, min(k // 2, max_run) + 1):
+            for s in range(0, k - length + 1):
+                if length == 1 and 0 < s < k - 1:
+                    continue
+                if pos[s + length - 1] - pos[s] != length - 1:
+                    continue  # runs do not bridge a run removed earlier
+                sc = score(s, s + length)
+                if sc < best:
+                    best, where = sc, (s, s + length)
+        if where is None:
+            break
+        a, b = int(pos[where[0]]), int(pos[where[1] - 1]) + 1
+        alive[a:b] = False
+        # Grow by neighbours that are themselves off-topic against what is left.
+        while True:
+            pos = np.flatnonzero(alive)
+            if len(pos) < 3 or b - a >= k // 2:
+                break
+            score = _run_scorer(gram[np.ix_(pos, pos)], to_head[pos], hh)
+            at = {int(p): j for j, p in enumerate(pos)}
+            if a > 0 and alive[a - 1] and score(at[a - 1], at[a - 1] + 1) < ratio:
+                a -= 1
+                alive[a] = False
+            elif b < n and alive[b] and score(at[b], at[b] + 1) < ratio:
+                alive[b] = False
+                b += 1
+            else:
+                break
+        found.append((a, b))
+    return sorted(found)
+
+
 def _pick_headline(lines: list) -> tuple:
     """Index of the headline among ``lines`` (or None) and the nav lines above it."""
     for i, ln in enumerate(lines[:6]):
@@ -307,7 +466,7 @@ def _pick_headline(lines: list) -> tuple:
 def clean_paragraphs(paragraphs: Sequence[str], headline: Optional[str] = None, *,
                      topical: bool = True, shape: bool = True, dedupe: bool = True,
                      link_lists: bool = True,
-                     off_topic_ratio: float = 0.3) -> Cleaned:
+                     off_topic_ratio: float = 0.35) -> Cleaned:
     """Apply rules 1-6 (see module docstring) to paragraphs under a known headline."""
     lines = [_Line(p.strip(), words(p)) for p in paragraphs if p and p.strip()]
     seen = set()
@@ -406,7 +565,6 @@ def _mark_off_topic(lines: list, headline: Optional[str], ratio: float) -> None:
     if med <= 0:
         return
     score_of = dict(zip(idx, scores))
-    low = {i for i in idx if score_of[i] < ratio * med}
 
     # Separator-delimited blocks with a low mean score go as a whole.
     for start, end in _blocks(lines):
@@ -415,43 +573,64 @@ def _mark_off_topic(lines: list, headline: Optional[str], ratio: float) -> None:
             for k in range(start, end):
                 lines[k].reason = lines[k].reason or "off_topic"
 
-    # Contiguous runs of low paragraphs (short lines between them do not break a run).
-    pos = {i: n for n, i in enumerate(idx)}
-    run: list = []
-    runs = []
-    for i in idx:
-        if i in low:
-            run.append(i)
-        else:
-            if run:
-                runs.append(run)
-            run = []
-    if run:
-        runs.append(run)
-    for run in runs:
-        at_edge = pos[run[0]] == 0 or pos[run[-1]] == len(idx) - 1
-        if len(run) >= 2 or at_edge:
-            # Take the short lines inside/around the run with it (their titles).
-            start, end = run[0], run[-1] + 1
-            if start > 0 and not lines[start - 1].kept is False and not is_prose(lines[start - 1].text) \
-                    and len(lines[start - 1].words) < 8:
-                start -= 1
-            for k in range(start, end):
-                lines[k].reason = lines[k].reason or "off_topic"
+    # Runs of paragraphs about another story (short lines inside a run go with it).
+    # Data lines (line-ups, results) share few words with any prose and are
+    # left out of the comparison rather than judged by it.
+    idx = [i for i in idx if not is_data(lines[i].text)]
+    texts = [lines[i].text for i in idx]
+    for s, e in off_topic_segments(texts, headline, ratio=ratio):
+        start, end = idx[s], idx[e - 1] + 1
+        if start > 0 and lines[start - 1].kept and not lines[start - 1].prose and len(lines[start - 1].words) < 8:
+            start -= 1
+        for k in range(start, end):
+            lines[k].reason = lines[k].reason or "off_topic"
+
+
+_FIXTURE = re.compile(r"\b[A-Z][\w'.-]*\s+(?:v|vs\.?)\s+[A-Z]")
+
+
+def is_data(line: str) -> bool:
+    """A line of data rather than a caption or label: mostly names and numbers
+    with list punctuation or figures (line-ups, scorers, results, fixtures,
+    attendances, kick-off times)."""
+    ws = words(line)
+    if not ws:
+        return False
+    names = sum(w[0].isupper() or w[0].isdigit() for w in ws) / len(ws)
+    if names < 0.6:
+        return False
+    seps = line.count(",") + line.count(";")
+    return seps >= 2 or any(ch.isdigit() for ch in line) or bool(_FIXTURE.search(line))
+
+
+def _prose_like(ln: "_Line") -> bool:
+    """A long line with the function words of running text, even without a
+    sentence end (a paragraph cut off at a link, a standfirst)."""
+    return len(ln.words) >= 12 and _stop_ratio(ln.words) >= 0.25
 
 
 def _mark_shape(lines: list) -> None:
     kept = [i for i, ln in enumerate(lines) if ln.kept]
-    prose = {i for i in kept if lines[i].prose}
+    prose = {i for i in kept if lines[i].prose or _prose_like(lines[i])}
     if not prose:
         return
     last_prose = max(prose)
+    bullets = {i for i in kept if _BULLET.match(lines[i].text)}
+    footer_data = sum(1 for i in kept if i > last_prose and is_data(lines[i].text))
     for n, i in enumerate(kept):
         if i in prose or lines[i].reason:
             continue
+        data = is_data(lines[i].text)
         if i > last_prose:
-            lines[i].reason = "footer"
+            # A table at the foot of a report (line-ups, results) is data, not a byline.
+            if not (data and footer_data >= 2):
+                lines[i].reason = "footer"
             continue
+        if data:
+            continue
+        if i in bullets and ((n > 0 and kept[n - 1] in bullets) or
+                             (n + 1 < len(kept) and kept[n + 1] in bullets)):
+            continue  # an item of a list inside the article
         nxt = next((j for j in kept[n + 1:] if lines[j].kept), None)
         if nxt is None or not lines[nxt].prose or len(lines[i].words) > 15:
             # Long non-sentence lines followed by prose are still kept when they
