@@ -46,6 +46,7 @@ from apache_beam.metrics import Metrics
 from schemas import Article, ErrorRecord, RawDocument
 from transforms.clean_html import ExtractionError, extract_html, looks_like_html
 from transforms.clean_text import clean_text, find_dateline
+from transforms.errors import Rejected
 from transforms.ids import article_id, now_micros
 
 _WORD = re.compile(r"\w+")
@@ -69,11 +70,8 @@ class CleanConfig(NamedTuple):
     fast: bool = True
 
 
-class CleanFailure(Exception):
-    def __init__(self, reason: str, detail: str):
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class CleanFailure(Rejected):
+    """A document the clean stage rejects."""
 
 
 def _to_micros(dt: datetime) -> int:

@@ -27,6 +27,7 @@ from typing import NamedTuple, Optional
 import trafilatura
 
 from transforms.clean_text import clean_paragraphs, is_prose, normalise, words
+from transforms.errors import Rejected
 
 _MARKUP = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|div|p|article|meta|title|span|a|table|section)\b", re.I)
 _DATE_FMT = "%Y-%m-%d"
@@ -37,13 +38,8 @@ _META_DATE = re.compile(
 _URL_DATE = re.compile(r"/(?:19|20)\d{2}/[01]?\d/(?:[0-3]?\d/)?")
 
 
-class ExtractionError(Exception):
+class ExtractionError(Rejected):
     """The page yields no article; ``reason`` is a short machine-friendly code."""
-
-    def __init__(self, reason: str, detail: str):
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 class Extracted(NamedTuple):

@@ -33,13 +33,11 @@ from typing import NamedTuple, Optional
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from transforms.dates import parse_date, sane_micros
+from transforms.errors import Rejected
 
 
-class FeedRejected(Exception):
-    def __init__(self, reason: str, detail: str):
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class FeedRejected(Rejected):
+    """A feed document that yields no items."""
 
 
 class FeedItem(NamedTuple):

@@ -34,6 +34,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
+from transforms.errors import Rejected
+
 DEFAULT_USER_AGENT = ("newsbeam/0.1 (news feed reader; +https://github.com/newsbeam/newsbeam)")
 
 
@@ -54,11 +56,8 @@ class FetchConfig(NamedTuple):
     robots_ttl: float = 3600.0
 
 
-class FetchError(Exception):
-    def __init__(self, reason: str, detail: str):
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class FetchError(Rejected):
+    """A request that yields no usable response."""
 
 
 class Response(NamedTuple):

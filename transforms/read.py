@@ -32,6 +32,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from schemas import ErrorRecord, RawDocument
 from transforms.dates import parse_date
+from transforms.errors import Rejected
 from transforms.ids import now_micros
 
 KINDS = {".txt": "text", ".html": "html", ".htm": "html", ".json": "json", ".jsonl": "json"}
@@ -191,11 +192,6 @@ def declared_charset(html: bytes) -> Optional[str]:
 # --- the DoFn -------------------------------------------------------------------
 
 
-class _Rejected(Exception):
-    def __init__(self, error: str, detail: str):
-        super().__init__(detail)
-        self.error = error
-        self.detail = detail
 
 
 class ReadFileFn(beam.DoFn):
@@ -215,8 +211,8 @@ class ReadFileFn(beam.DoFn):
             for doc in self._documents(item):
                 self.documents.inc()
                 yield doc
-        except _Rejected as rej:
-            yield self._error(item.source, rej.error, rej.detail)
+        except Rejected as rej:
+            yield self._error(item.source, rej.reason, rej.detail)
         except OSError as exc:
             yield self._error(item.source, "io_error", f"{type(exc).__name__}: {exc}")
 
@@ -228,11 +224,11 @@ class ReadFileFn(beam.DoFn):
     def _documents(self, item: InputFile) -> Iterator:
         kind = kind_of(item.path)
         if kind is None:
-            raise _Rejected("unsupported_type",
+            raise Rejected("unsupported_type",
                             "not .txt, .html, .htm, .json or .jsonl (optionally .gz)")
         data = self._read_bytes(item.path)
         if not data.strip():
-            raise _Rejected("empty", "the file is empty")
+            raise Rejected("empty", "the file is empty")
         locator = locator_for(item.path)
         if kind == "html":
             text = self._decode(data, declared_charset(data))
@@ -240,7 +236,7 @@ class ReadFileFn(beam.DoFn):
         elif kind == "text":
             text = self._decode(data)
             if not text.strip():
-                raise _Rejected("empty", "the file holds only whitespace")
+                raise Rejected("empty", "the file holds only whitespace")
             yield self._raw(item.source, locator, kind, text)
         else:
             text = self._decode(data)
@@ -249,7 +245,7 @@ class ReadFileFn(beam.DoFn):
     def _read_bytes(self, path: str) -> bytes:
         size = FileSystems.match([path])[0].metadata_list[0].size_in_bytes
         if size > self.max_bytes:
-            raise _Rejected("too_large", f"{size} bytes, over the {self.max_bytes}-byte limit")
+            raise Rejected("too_large", f"{size} bytes, over the {self.max_bytes}-byte limit")
         compression = CompressionTypes.GZIP if path.lower().endswith(".gz") else (
             CompressionTypes.UNCOMPRESSED)
         try:
@@ -258,20 +254,20 @@ class ReadFileFn(beam.DoFn):
                 data = handle.read(self.max_bytes + 1)
         except (OSError, EOFError, ValueError) as exc:
             if compression == CompressionTypes.GZIP:
-                raise _Rejected("undecodable", f"not a valid gzip file: {exc}") from exc
+                raise Rejected("undecodable", f"not a valid gzip file: {exc}") from exc
             raise
         if len(data) > self.max_bytes:
-            raise _Rejected("too_large", f"over the {self.max_bytes}-byte limit once decompressed")
+            raise Rejected("too_large", f"over the {self.max_bytes}-byte limit once decompressed")
         return data
 
     def _decode(self, data: bytes, declared: Optional[str] = None) -> str:
         bom = data[:4]
         if not bom.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")) and looks_binary(data):
-            raise _Rejected("binary", "binary content (NUL or control bytes), not text")
+            raise Rejected("binary", "binary content (NUL or control bytes), not text")
         try:
             return decode(data, declared)
         except ValueError as exc:
-            raise _Rejected("undecodable", str(exc)) from exc
+            raise Rejected("undecodable", str(exc)) from exc
 
     def _raw(self, source: str, locator: str, kind: str, body: str, *, title=None, url=None,
              published_at=None, date_source=None) -> RawDocument:
@@ -287,7 +283,7 @@ class ReadFileFn(beam.DoFn):
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise _Rejected("invalid_json", f"line {exc.lineno}: {exc.msg}") from exc
+                raise Rejected("invalid_json", f"line {exc.lineno}: {exc.msg}") from exc
             values = value if isinstance(value, list) else [value]
             records = ((i, v, None) for i, v in enumerate(values, 1))
         for number, record, problem in records:
