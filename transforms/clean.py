@@ -36,7 +36,7 @@ import html as html_lib
 import multiprocessing
 import re
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Iterable, NamedTuple, Optional
 
 import apache_beam as beam
@@ -46,11 +46,11 @@ from apache_beam.metrics import Metrics
 from schemas import Article, ErrorRecord, RawDocument
 from transforms.clean_html import ExtractionError, extract_html, looks_like_html
 from transforms.clean_text import clean_text, find_dateline
+from transforms.dates import sane_micros
 from transforms.errors import Rejected
 from transforms.ids import article_id, now_micros
 
 _WORD = re.compile(r"\w+")
-_MIN_DATE = datetime(1990, 1, 1, tzinfo=timezone.utc)
 
 
 class CleanConfig(NamedTuple):
@@ -74,19 +74,8 @@ class CleanFailure(Rejected):
     """A document the clean stage rejects."""
 
 
-def _to_micros(dt: datetime) -> int:
-    return int(dt.timestamp() * 1_000_000)
-
-
 def plausible_date(dt: Optional[datetime], now: Optional[datetime] = None) -> Optional[int]:
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
-    if dt < _MIN_DATE or dt > now + timedelta(days=1):
-        return None
-    return _to_micros(dt)
+    return None if dt is None else sane_micros(dt, now)
 
 
 _FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y")

@@ -19,9 +19,7 @@ on the extraction benchmark (see ``benchmarks/extraction.py``):
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import datetime, timezone
 from typing import NamedTuple, Optional
 
 import trafilatura

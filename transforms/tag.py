@@ -24,7 +24,7 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Iterator, Mapping, Optional, Sequence
 
 import apache_beam as beam
 import numpy as np

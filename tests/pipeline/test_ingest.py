@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
 
 from pipeline.cli import main
 from tests.feedserver import FeedServer, Reply, Route, page, rss, story

@@ -10,7 +10,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from schemas import Article, ErrorRecord, RawDocument
+from schemas import Article, RawDocument
 from transforms.clean import (
     CleanArticles, CleanConfig, Cleaner, CleanFailure, clean_document, detect_language, parse_date_text,
 )

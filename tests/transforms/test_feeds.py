@@ -12,8 +12,8 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from schemas import RawDocument
 from transforms import feed_state
-from transforms.feed_parse import (FeedRejected, ParserProcess, defuse, item_locator,
-                                   normalise_link, parse_feed, read_feed_list, resolve_feeds,
+from transforms.feed_parse import (FeedRejected, ParserProcess, defuse,
+                                   normalise_link, read_feed_list, resolve_feeds,
                                    safe_link)
 from transforms.feeds import (PollSettings, SelectNewItems, after_failure, after_success,
                               conditional_headers, items_to_documents)

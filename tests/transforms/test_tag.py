@@ -12,7 +12,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from schemas import Article, Entity, ErrorRecord, ThemeScore
+from schemas import Article
 from tests.transforms.tag_examples import SHORT_ITEMS, THEME_EXAMPLES
 from transforms import tag
 from transforms.tag import (
