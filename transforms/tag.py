@@ -327,6 +327,27 @@ def _is_junk(span, text: str) -> bool:
     return text == text.lower()
 
 
+# Lower-case name particles: spaCy's small model tends to end a PERSON at the
+# particle and label the rest separately ("Ursula von der" + "Leyen" as GPE).
+_NAME_PARTICLES = frozenset("von van der den de da di du del della dos le la bin ibn al".split())
+
+
+def _joined_names(ents) -> Iterator[tuple[Any, str]]:
+    """(span, label) pairs, a PERSON ending in a name particle joined to the next entity."""
+    ents = list(ents)
+    i = 0
+    while i < len(ents):
+        ent = ents[i]
+        nxt = ents[i + 1] if i + 1 < len(ents) else None
+        if (ent.label_ == "PERSON" and nxt is not None and nxt.start == ent.end
+                and ent[-1].text in _NAME_PARTICLES):
+            yield ent.doc[ent.start:nxt.end], "PERSON"
+            i += 2
+            continue
+        yield ent, ent.label_
+        i += 1
+
+
 def extract_entities(doc, title_chars: int = 0, limit: int = 50) -> list[Entity]:
     """Named entities of ``doc`` with mention counts, best first.
 
@@ -339,13 +360,13 @@ def extract_entities(doc, title_chars: int = 0, limit: int = 50) -> list[Entity]
     """
     title_case = title_chars > 0 and _is_title_case(doc.text[:title_chars])
     mentions: list[tuple[str, str, bool]] = []
-    for ent in doc.ents:
-        if ent.label_ not in ENTITY_LABELS:
+    for ent, label in _joined_names(doc.ents):
+        if label not in ENTITY_LABELS:
             continue
         text = _clean_entity_text(ent.text)
         if _is_junk(ent, text):
             continue
-        mentions.append((text, ent.label_, ent.start_char < title_chars))
+        mentions.append((text, label, ent.start_char < title_chars))
     body_texts = {t.lower() for t, _, in_title in mentions if not in_title}
     labels: dict[str, Counter] = defaultdict(Counter)
     surface: dict[str, Counter] = defaultdict(Counter)

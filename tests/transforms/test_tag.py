@@ -197,6 +197,14 @@ def test_entities_merge_surname_and_drop_headline_fragments(nlp):
     assert [int(e.count) for e in ents] == sorted((int(e.count) for e in ents), reverse=True)
 
 
+def test_entities_join_a_name_split_at_its_particle(nlp):
+    doc = nlp("In a statement, the President of the European Commission, Ursula von der "
+              "Leyen, called the deployment a serious escalation of the war.")
+    entities = {(e.text, e.label) for e in extract_entities(doc)}
+    assert ("Ursula von der Leyen", "PERSON") in entities
+    assert not any(text in ("Leyen", "Ursula von der") for text, _ in entities)
+
+
 def test_entities_keep_labels_of_interest_only(nlp):
     doc = nlp("Angela Merkel met NATO officials in Berlin on Monday and spent 5 million euros.")
     ents = extract_entities(doc)
