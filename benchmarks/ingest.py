@@ -40,8 +40,8 @@ def _serve(server, feeds, items):
 
 def _stage_times(server, feeds, items, out):
     """Time fetch, clean, tag and write on the same items, each stage alone."""
-    from transforms.clean import CleanArticles
-    from transforms.dedup import Deduplicate
+    from transforms.clean import CleanArticles, clean_document
+    from transforms.errors import Rejected
     from transforms.feed_parse import ParserProcess
     from transforms.feeds import fetch_page, items_to_documents
     from transforms.fetch import FetchConfig, Fetcher
@@ -73,14 +73,15 @@ def _stage_times(server, feeds, items, out):
         _ = p | beam.Create(docs) | beam.Map(lambda d: d)
     base = timed(lambda p: p | beam.Create(docs) | beam.Map(lambda d: d))
     clean = timed(lambda p: p | beam.Create(docs) | CleanArticles()) - base
+    # The inputs of the later stages, made outside Beam: a DoFn appending to a
+    # list would append to a pickled copy of it.
     articles = []
-    with beam.Pipeline() as p:
-        res = p | beam.Create(docs) | CleanArticles()
-        res["articles"] | beam.Map(articles.append)  # DirectRunner runs in-process
-    deduped = []
-    with beam.Pipeline() as p:
-        res = p | beam.Create(articles) | Deduplicate(index_pattern=None)
-        res["articles"] | beam.Map(deduped.append)
+    for doc in docs:
+        try:
+            articles.append(clean_document(doc))
+        except Rejected:
+            pass
+    deduped = articles  # distinct items: dedup keeps them all
     tag = timed(lambda p: p | beam.Create(deduped) | TagArticles()) - base
     write = timed(lambda p: {"articles": p | "A" >> beam.Create(deduped),
                              "duplicates": p | "D" >> beam.Create([]),
