@@ -169,14 +169,14 @@ def status_line(counters: dict, poll: int, seconds: float) -> str:
 def ingest(argv: Sequence[str]) -> int:
     # Imported here: pipeline.cli registers this command, so a module-level
     # import would be circular.
-    from pipeline.cli import UsageError, _check_output, _command_parser, _counters, _run_id, \
-        _run_with_progress, summarize
+    from pipeline.cli import CLI_ONLY_FLAGS, UsageError, _check_output, _command_parser, \
+        _counters, _run_id, _run_with_progress, submit_detached, summarize
 
     parser = _command_parser("newsbeam ingest", "feeds",
                              "Follow feeds (URLs, .txt or .opml lists) into the warehouse.")
     args = parser.parse_args(argv)
     feeds_args = list(args.feeds)
-    beam_argv = [a for a in argv if a not in set(feeds_args) and a != "--no_progress"]
+    beam_argv = [a for a in argv if a not in set(feeds_args) and a not in CLI_ONLY_FLAGS]
     try:
         options = make_options(beam_argv, args.config)
         nb = options.view_as(NewsbeamOptions)
@@ -199,6 +199,8 @@ def ingest(argv: Sequence[str]) -> int:
         p = beam.Pipeline(options=options)
         build_ingest(p, feeds, opts, nb, _run_id(dt.datetime.now(dt.timezone.utc)),
                      ticks=opts.feeds_polls)
+        if args.detach:
+            return submit_detached(p)
         p.run().wait_until_finish()
         return 0
     totals: dict = {}
