@@ -14,9 +14,9 @@ decoded size over the cap, so gzip bombs stop at the cap too) and
 ``robots_disallowed``. HTTP statuses are returned, not raised: the caller
 decides what a 304, 429 or 500 means.
 
-Known gap: the address check resolves the name and then lets ``requests``
-resolve it again to connect, so a hostile DNS server answering differently
-within that window (DNS rebinding) is not prevented.
+The address is checked twice: on the resolved name before each hop, and on
+the socket's peer right after it connects and before any byte is sent, so a
+DNS server answering differently the second time (DNS rebinding) gains nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ from typing import Mapping, NamedTuple, Optional
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import requests.adapters
 import urllib3
+import urllib3.connection
 
 from transforms.errors import Rejected
 
@@ -166,12 +168,54 @@ class _GateSlot:
         self.gate._release(self.host)
 
 
+class _RefusedPeer(Exception):
+    """Raised from inside urllib3 when a new connection reaches a non-public address."""
+
+
+def _checked_socket(sock):
+    address = sock.getpeername()[0]
+    if not is_public_address(address):
+        sock.close()
+        raise _RefusedPeer(address)
+    return sock
+
+
+class _PublicHTTPConnection(urllib3.connection.HTTPConnection):
+    def _new_conn(self):
+        return _checked_socket(super()._new_conn())
+
+
+class _PublicHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def _new_conn(self):
+        return _checked_socket(super()._new_conn())
+
+
+class _PublicHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+class _PublicOnlyAdapter(requests.adapters.HTTPAdapter):
+    """Checks the connected peer, so the address used is the address checked."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool,
+                                                   "https": _PublicHTTPSPool}
+
+
 class Fetcher:
     """One HTTP session plus robots.txt cache and host gate, for one worker."""
 
     def __init__(self, config: FetchConfig):
         self.config = config
         self.session = requests.Session()
+        if not config.allow_private_addresses:
+            for scheme in ("http://", "https://"):
+                self.session.mount(scheme, _PublicOnlyAdapter())
         self.session.headers["User-Agent"] = config.user_agent
         self.session.headers["Accept-Encoding"] = "gzip, deflate"
         self.session.trust_env = False  # no proxies or netrc from the environment
@@ -213,6 +257,8 @@ class Fetcher:
                 resp = self.session.get(
                     url, headers=dict(headers or {}), allow_redirects=False, stream=True,
                     timeout=(min(cfg.connect_timeout, remaining), min(cfg.read_timeout, remaining)))
+            except _RefusedPeer as exc:
+                raise FetchError("private_address", f"{url} connected to {exc}") from exc
             except requests.exceptions.Timeout as exc:
                 raise FetchError("timeout", f"{url}: {exc}") from exc
             except (requests.exceptions.RequestException, OSError, ValueError) as exc:

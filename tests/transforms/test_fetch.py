@@ -67,6 +67,20 @@ def test_loopback_server_is_refused_without_the_flag(server):
     assert server.requests_for("/x") == []
 
 
+def test_rebinding_dns_cannot_reach_a_private_address(server, monkeypatch):
+    """The name looked public when checked but the connection lands on loopback."""
+    import transforms.fetch as fetch
+
+    server.routes["/x"] = Route(b"secret", "text/plain")
+    monkeypatch.setattr(fetch, "check_url", lambda url, allow_private=False: url)
+    f = Fetcher(LOCAL._replace(allow_private_addresses=False))
+    try:
+        assert _reason(lambda: f.get(server.url("/x"))) == "private_address"
+    finally:
+        f.close()
+    assert server.requests_for("/x") == []  # refused before a byte was sent
+
+
 def test_gzip_is_decoded_and_user_agent_sent(server, fetcher):
     server.routes["/g"] = Route(b"<p>hello</p>" * 100, "text/html", gzip=True)
     resp = fetcher.get(server.url("/g"))
