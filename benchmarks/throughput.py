@@ -107,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
                 got = backfill(inputs, out, w, extra)
                 rows = accounted(got.stdout)
                 results[(f"{w}w", n)] = (got.seconds, got.peak_rss)
-                note = "" if rows == n else f"ROWS {rows} != inputs {n}"
+                written = int(re.search(r"wrote (\d+) article rows", got.stdout).group(1))
+                # Duplicates skip tagging, so say how many articles were tagged.
+                note = f"{written} articles tagged" if rows == n else f"ROWS {rows} != inputs {n}"
                 print(f"{f'backfill {w} worker(s)':<22}{n:>7}{got.seconds:>10.2f}"
                       f"{n / got.seconds:>9.1f}{got.peak_rss / MB:>10.0f}  {note}", flush=True)
                 if not args.keep:
