@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
+import os
 import sys
 import tempfile
 import threading
@@ -17,8 +19,9 @@ from typing import Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import (PipelineOptions, PortableOptions,
-                                                  StandardOptions, _BeamArgumentParser)
+from apache_beam.options.pipeline_options import (DirectOptions, PipelineOptions,
+                                                  PortableOptions, StandardOptions,
+                                                  _BeamArgumentParser)
 
 from pipeline.build import build_backfill
 from pipeline.options import NewsbeamOptions, OptionsError, make_options
@@ -92,6 +95,38 @@ def _run_id(now: dt.datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
+def _worker_processes(p: beam.Pipeline) -> bool:
+    """Whether the DirectRunner will start SDK worker subprocesses of its own."""
+    return p.options.view_as(DirectOptions).direct_running_mode == "multi_processing"
+
+
+@contextlib.contextmanager
+def _worker_output_to_log(enabled: bool):
+    """Send the output of worker subprocesses to a log file instead of the terminal.
+
+    The DirectRunner's worker processes log every start-up step at INFO on the
+    stderr they inherit; Beam offers no switch for it. The descriptor is swapped
+    for the run, and our own stream (for the progress bar) keeps the terminal.
+    Yields (terminal stream, log path or None).
+    """
+    if not enabled:
+        yield sys.stderr, None
+        return
+    sys.stderr.flush()
+    log = tempfile.NamedTemporaryFile(prefix="newsbeam-workers-", suffix=".log", delete=False)
+    saved = os.dup(2)
+    terminal = os.fdopen(os.dup(saved), "w")
+    os.dup2(log.fileno(), 2)
+    try:
+        yield terminal, log.name
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        terminal.close()
+        log.close()
+
+
 def _run_with_progress(p: beam.Pipeline, progress_dir: Optional[str], total_files: int):
     """Run the pipeline, drawing a progress bar from the workers' tick files."""
     outcome: dict = {}
@@ -104,22 +139,27 @@ def _run_with_progress(p: beam.Pipeline, progress_dir: Optional[str], total_file
         except BaseException as exc:  # re-raised in the caller's thread
             outcome["error"] = exc
 
-    worker = threading.Thread(target=target, name="newsbeam-pipeline", daemon=True)
-    worker.start()
-    if progress_dir:
-        from tqdm import tqdm
+    with _worker_output_to_log(_worker_processes(p)) as (terminal, log_path):
+        worker = threading.Thread(target=target, name="newsbeam-pipeline", daemon=True)
+        worker.start()
+        if progress_dir:
+            from tqdm import tqdm
 
-        with tqdm(total=total_files, unit="file", desc="reading", file=sys.stderr,
-                  dynamic_ncols=True, disable=not sys.stderr.isatty()) as bar:
-            while worker.is_alive():
-                counts = read_progress(progress_dir)
-                bar.n = min(counts.get("read", 0), bar.total or 0) if total_files else 0
-                bar.set_postfix(tagged=counts.get("tagged", 0), refresh=False)
-                bar.refresh()
-                worker.join(0.5)
-    worker.join()
+            with tqdm(total=total_files, unit="file", desc="reading", file=terminal,
+                      dynamic_ncols=True, disable=not terminal.isatty()) as bar:
+                while worker.is_alive():
+                    counts = read_progress(progress_dir)
+                    bar.n = min(counts.get("read", 0), bar.total or 0) if total_files else 0
+                    bar.set_postfix(tagged=counts.get("tagged", 0), refresh=False)
+                    bar.refresh()
+                    worker.join(0.5)
+        worker.join()
     if "error" in outcome:
+        if log_path:
+            print(f"newsbeam: the workers' log is in {log_path}", file=sys.stderr)
         raise outcome["error"]
+    if log_path:
+        os.unlink(log_path)
     return outcome["result"]
 
 

@@ -104,3 +104,12 @@ def test_unusable_arguments_fail_before_the_pipeline(tmp_path, capsys):
     blocker.write_text("not a directory")
     assert main(["backfill", str(SEEDS), "--out", str(blocker / "w")]) == 2
     assert "cannot write to output" in capsys.readouterr().err
+
+
+def test_worker_processes_do_not_flood_the_terminal(tmp_path, capfd):
+    assert main(["backfill", str(SEEDS / "002_d322f8fb9dd895ba.txt"), "--out", str(tmp_path),
+                 "--no_progress", "--direct_running_mode=multi_processing",
+                 "--direct_num_workers=2"]) == 0
+    out, err = capfd.readouterr()
+    assert "wrote 1 article rows" in out
+    assert "sdk_worker" not in err and "INFO" not in err, err[:2000]
