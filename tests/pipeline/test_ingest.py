@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from pipeline.cli import main
 from tests.feedserver import FeedServer, Reply, Route, page, rss, story
@@ -223,3 +224,41 @@ def test_streaming_run_writes_each_poll_in_its_window(tmp_path):
         first_poll, second_poll = _ids(s, range(2)), _ids(s, [2])
         assert file_of[second_poll[0]] not in {file_of[i] for i in first_poll}
         assert [len(s.requests_for(f"/a/{i}")) for i in range(3)] == [1, 1, 1]
+
+
+EXTRACTION = ROOT.parent / "shared" / "eval" / "extraction"
+
+
+def _shingles(text: str) -> set:
+    import re
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i:i + 4]) for i in range(len(words) - 3)}
+
+
+@pytest.mark.skipif(not (EXTRACTION / "ground-truth.json").exists(),
+                    reason="evaluation pages (../shared/eval/extraction) not present")
+def test_real_news_pages_behind_feed_items_are_extracted(tmp_path):
+    """Items link to real saved news pages; the rows carry their article bodies."""
+    import gzip
+    import json
+
+    truth = json.loads((EXTRACTION / "ground-truth.json").read_text(encoding="utf-8"))
+    page_ids = sorted(truth)[0:8:2][:3]  # dev half: even indices
+    with FeedServer() as s:
+        items = []
+        for n, pid in enumerate(page_ids):
+            html = gzip.decompress((EXTRACTION / "html" / f"{pid}.html.gz").read_bytes())
+            s.routes[f"/p/{n}"] = Route(html, "text/html; charset=utf-8")
+            items.append(dict(title=f"Item {n}", link=s.url(f"/p/{n}"), pubDate=DATE,
+                              description="A two-line summary that is not the article."))
+        s.routes["/feed.xml"] = Route(rss(items))
+        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
+        rows = {r["url"]: r for r in _rows(tmp_path, "articles", ["url", "text", "text_source"])}
+        assert len(rows) == len(page_ids)
+        for n, pid in enumerate(page_ids):
+            row = next(r for url, r in rows.items() if url == s.url(f"/p/{n}") or
+                       url.rstrip("/") == truth[pid]["url"].rstrip("/"))
+            assert row["text_source"] == "page"
+            gold = _shingles(truth[pid]["articleBody"])
+            got = _shingles(row["text"])
+            assert len(gold & got) / len(gold) >= 0.8, (pid, len(gold & got) / len(gold))
