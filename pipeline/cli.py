@@ -195,18 +195,26 @@ def summarize(counters: dict[tuple[str, str], int], out: str, seconds: float) ->
     return "\n".join(lines)
 
 
-def backfill(argv: Sequence[str]) -> int:
-    parser = _command_parser("newsbeam backfill", "inputs",
-                             "Read files into the warehouse: clean, deduplicate, tag, write.")
-    args = parser.parse_args(argv)
-    inputs = list(args.inputs)
-    beam_argv = [a for a in argv if a not in set(inputs) and a not in CLI_ONLY_FLAGS]
+def parse_command(argv: Sequence[str], prog: str, positional: str,
+                  help_text: str) -> tuple[argparse.Namespace, PipelineOptions]:
+    """A command's arguments, and the pipeline options from the rest (config merged)."""
+    args = _command_parser(prog, positional, help_text).parse_args(argv)
+    given = set(getattr(args, positional))
+    beam_argv = [a for a in argv if a not in given and a not in CLI_ONLY_FLAGS]
     try:
-        options = make_options(beam_argv, args.config)
-        opts = options.view_as(NewsbeamOptions)
-        patterns = resolve_inputs(inputs)
+        return args, make_options(beam_argv, args.config)
+    except OptionsError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def backfill(argv: Sequence[str]) -> int:
+    args, options = parse_command(argv, "newsbeam backfill", "inputs",
+                                  "Read files into the warehouse: clean, deduplicate, tag, write.")
+    opts = options.view_as(NewsbeamOptions)
+    try:
+        patterns = resolve_inputs(args.inputs)
         _check_output(opts.out)
-    except (OptionsError, InputError) as exc:
+    except InputError as exc:
         raise UsageError(str(exc)) from exc
     run_id = _run_id(dt.datetime.now(dt.timezone.utc))
     if args.detach:

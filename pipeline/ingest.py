@@ -31,7 +31,7 @@ from apache_beam.transforms import window
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
 from pipeline.build import _given, index_pattern
-from pipeline.options import NewsbeamOptions, OptionsError, make_options
+from pipeline.options import NewsbeamOptions, OptionsError
 from transforms import feed_state
 from transforms.clean import CleanArticles
 from transforms.dedup import Deduplicate
@@ -169,20 +169,16 @@ def status_line(counters: dict, poll: int, seconds: float) -> str:
 def ingest(argv: Sequence[str]) -> int:
     # Imported here: pipeline.cli registers this command, so a module-level
     # import would be circular.
-    from pipeline.cli import CLI_ONLY_FLAGS, UsageError, _check_output, _command_parser, \
-        _counters, _run_id, _run_with_progress, submit_detached, summarize
+    from pipeline.cli import UsageError, _check_output, _counters, _run_id, \
+        _run_with_progress, parse_command, submit_detached, summarize
 
-    parser = _command_parser("newsbeam ingest", "feeds",
-                             "Follow feeds (URLs, .txt or .opml lists) into the warehouse.")
-    args = parser.parse_args(argv)
-    feeds_args = list(args.feeds)
-    beam_argv = [a for a in argv if a not in set(feeds_args) and a not in CLI_ONLY_FLAGS]
+    args, options = parse_command(argv, "newsbeam ingest", "feeds",
+                                  "Follow feeds (URLs, .txt or .opml lists) into the warehouse.")
     try:
-        options = make_options(beam_argv, args.config)
         nb = options.view_as(NewsbeamOptions)
         opts = options.view_as(IngestOptions)
         validate_ingest(opts)
-        feeds = resolve_feeds(feeds_args)
+        feeds = resolve_feeds(args.feeds)
         if not feeds:
             raise OptionsError("no feed URLs given")
         _check_output(nb.out)
