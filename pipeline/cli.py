@@ -128,8 +128,15 @@ def _worker_output_to_log(enabled: bool):
 
 
 def _run_with_progress(p: beam.Pipeline, progress_dir: Optional[str], total_files: int):
-    """Run the pipeline, drawing a progress bar from the workers' tick files."""
+    """Run the pipeline, drawing a progress bar from the workers' tick files.
+
+    Returns ``(result, interrupted)``. A first Ctrl-C lets the run finish, so what
+    is in flight is written (``interrupted`` is then True); a second one aborts.
+    """
     outcome: dict = {}
+    # An Event, not Thread.join(timeout): a Ctrl-C landing inside join() marks
+    # the still-running thread as stopped (CPython bpo-45274).
+    done = threading.Event()
 
     def target():
         try:
@@ -138,29 +145,44 @@ def _run_with_progress(p: beam.Pipeline, progress_dir: Optional[str], total_file
             outcome["result"] = result
         except BaseException as exc:  # re-raised in the caller's thread
             outcome["error"] = exc
+        finally:
+            done.set()
 
     with _worker_output_to_log(_worker_processes(p)) as (terminal, log_path):
         worker = threading.Thread(target=target, name="newsbeam-pipeline", daemon=True)
         worker.start()
+        interrupted = False
+        bar = None
         if progress_dir:
             from tqdm import tqdm
 
-            with tqdm(total=total_files, unit="file", desc="reading", file=terminal,
-                      dynamic_ncols=True, disable=not terminal.isatty()) as bar:
-                while worker.is_alive():
-                    counts = read_progress(progress_dir)
-                    bar.n = min(counts.get("read", 0), bar.total or 0) if total_files else 0
-                    bar.set_postfix(tagged=counts.get("tagged", 0), refresh=False)
-                    bar.refresh()
-                    worker.join(0.5)
-        worker.join()
+            bar = tqdm(total=total_files, unit="file", desc="reading", file=terminal,
+                       dynamic_ncols=True, disable=not terminal.isatty())
+        try:
+            while not done.is_set():
+                try:
+                    if bar is not None:
+                        counts = read_progress(progress_dir)
+                        bar.n = min(counts.get("read", 0), bar.total or 0) if total_files else 0
+                        bar.set_postfix(tagged=counts.get("tagged", 0), refresh=False)
+                        bar.refresh()
+                    done.wait(0.5)
+                except KeyboardInterrupt:
+                    if interrupted:
+                        raise
+                    interrupted = True
+                    print("\nnewsbeam: interrupted: writing what is in flight "
+                          "(Ctrl-C again to abort)", file=terminal, flush=True)
+        finally:
+            if bar is not None:
+                bar.close()
     if "error" in outcome:
         if log_path:
             print(f"newsbeam: the workers' log is in {log_path}", file=sys.stderr)
         raise outcome["error"]
     if log_path:
         os.unlink(log_path)
-    return outcome["result"]
+    return outcome["result"], interrupted
 
 
 def _counters(result) -> dict[tuple[str, str], int]:
@@ -231,10 +253,10 @@ def backfill(argv: Sequence[str]) -> int:
         p = beam.Pipeline(options=options)
         build_backfill(p, patterns, opts, run_id, now_micros())
         t0 = time.monotonic()
-        result = _run_with_progress(p, progress_dir if show else None, total)
+        result, interrupted = _run_with_progress(p, progress_dir if show else None, total)
         seconds = time.monotonic() - t0
     print(summarize(_counters(result), opts.out, seconds))
-    return 0
+    return 130 if interrupted else 0
 
 
 from pipeline.ingest import ingest  # noqa: E402  (ingest reuses the helpers above)

@@ -210,16 +210,22 @@ def ingest(argv: Sequence[str]) -> int:
             build_ingest(p, feeds, opts, nb, _run_id(dt.datetime.now(dt.timezone.utc)),
                          ticks=None if opts.feeds_once else 1, start=tick_start)
             t0 = time.monotonic()
-            counters = _counters(_run_with_progress(p, None, 0))
+            result, interrupted = _run_with_progress(p, None, 0)
+            counters = _counters(result)
             for key, value in counters.items():
                 totals[key] = totals.get(key, 0) + value
             print(status_line(counters, poll, time.monotonic() - t0), file=sys.stderr, flush=True)
+            if interrupted:
+                # The poll in flight was finished and its state committed.
+                print(summarize(totals, nb.out, time.monotonic() - started))
+                return 130
             if opts.feeds_once or (opts.feeds_polls and poll >= opts.feeds_polls):
                 break
             time.sleep(max(0.0, tick_start + opts.feeds_interval - time.time()))
     except KeyboardInterrupt:
-        # Rows of an interrupted poll that were written are recovered at the next
-        # start; items not yet written were not committed and are polled again.
+        # Between polls, or a second Ctrl-C during one: rows of an aborted poll
+        # that were written are recovered at the next start; items not yet
+        # written were not committed and are polled again.
         print("newsbeam: interrupted; stopping", file=sys.stderr)
         print(summarize(totals, nb.out, time.monotonic() - started))
         return 130

@@ -262,3 +262,31 @@ def test_real_news_pages_behind_feed_items_are_extracted(tmp_path):
             gold = _shingles(truth[pid]["articleBody"])
             got = _shingles(row["text"])
             assert len(gold & got) / len(gold) >= 0.8, (pid, len(gold & got) / len(gold))
+
+
+def test_ctrl_c_finishes_the_poll_in_flight_then_stops(tmp_path):
+    n_items = 6
+    with FeedServer() as s:
+        s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(n_items)]), etag='"e"')
+        for i in range(n_items):  # slow pages: the poll is still running at the Ctrl-C
+            s.routes[f"/a/{i}"] = Route(script=[Reply(200, page(f"Story {i}", story(i)),
+                                                      {"Content-Type": "text/html"}, delay=1.0)])
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        cmd = [sys.executable, "-c", "import sys; from pipeline.cli import main; "
+               "sys.exit(main(sys.argv[1:]))", "ingest", s.url("/feed.xml"), "--out",
+               str(tmp_path), "--interval", "600", *COMMON]
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while not s.requests_for("/a/0") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 130, err.decode()[-2000:]
+        assert b"writing what is in flight" in err
+        ids = sorted(r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"]))
+        assert ids == _ids(s, range(n_items))  # the poll in flight was written
+        # ...and committed: the next pass fetches no page again and adds nothing.
+        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
+        assert len(_rows(tmp_path, "articles", ["article_id"])) == n_items
+        assert [len(s.requests_for(f"/a/{i}")) for i in range(n_items)] == [1] * n_items
