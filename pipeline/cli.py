@@ -270,9 +270,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # Beam's runners log worker chatter at WARNING; failures still raise.
     logging.getLogger("apache_beam").setLevel(logging.ERROR)
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        wanted = bool(argv) and argv[0] in ("-h", "--help")
         print("usage: newsbeam {" + ",".join(COMMANDS) + "} ...  (newsbeam COMMAND --help)",
-              file=sys.stderr)
-        return 0 if argv and argv[0] in ("-h", "--help") else 2
+              file=sys.stdout if wanted else sys.stderr)
+        return 0 if wanted else 2
     try:
         return COMMANDS[argv[0]](argv[1:])
     except UsageError as exc:
