@@ -24,23 +24,18 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import uuid
 from typing import Iterable, Mapping, Optional
 
 from apache_beam.io.filesystems import FileSystems
+
+from transforms.ids import now_micros
+from transforms.write import publish_atomically
 
 STATE_DIR = "_state"
 
 
 def _path(out: str, *parts: str) -> str:
     return FileSystems.join(out, STATE_DIR, *parts)
-
-
-def _mkdirs(path: str) -> None:
-    try:
-        FileSystems.mkdirs(path)
-    except OSError:
-        pass
 
 
 def _read(path: str) -> Optional[bytes]:
@@ -54,14 +49,7 @@ def _read(path: str) -> Optional[bytes]:
 
 
 def _write_atomically(path: str, data: bytes) -> None:
-    directory = path.rsplit("/", 1)[0]
-    _mkdirs(directory)
-    tmp = f"{path}.{uuid.uuid4().hex}.tmp"
-    with FileSystems.create(tmp) as handle:
-        handle.write(data)
-    if FileSystems.exists(path):
-        FileSystems.delete([path])  # local rename over a file is atomic; object stores copy
-    FileSystems.rename([tmp], [path])
+    publish_atomically(path, lambda handle: handle.write(data))
 
 
 def load_feed_states(out: str) -> dict[str, dict]:
@@ -99,7 +87,7 @@ def commit(out: str, seen_ids: Iterable[str], feed_states: Mapping[str, dict],
         states.update(feed_states)
         _write_atomically(_path(out, "feeds.json"),
                           json.dumps(states, sort_keys=True, indent=1).encode())
-    now_us = time.time_ns() // 1000 if now_us is None else now_us
+    now_us = now_micros() if now_us is None else now_us
     _write_atomically(_path(out, "commit.json"), json.dumps({"committed_at": now_us}).encode())
 
 

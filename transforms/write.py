@@ -29,7 +29,7 @@ import datetime as dt
 import hashlib
 import re
 import uuid
-from typing import Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator, Optional
 
 import apache_beam as beam
 import pyarrow.parquet as pq
@@ -67,24 +67,33 @@ def _mkdirs(path: str) -> None:
         pass  # already there (local), or a no-op on object stores
 
 
+def publish_atomically(final: str, write: Callable[[BinaryIO], None],
+                       tmp_dir: Optional[str] = None) -> str:
+    """Write a file under a temporary name (``tmp_dir``, default beside it) and
+    rename it to ``final``, so a reader sees the old file or the new, never half."""
+    final_dir = final.rsplit("/", 1)[0]
+    tmp_dir = tmp_dir or final_dir
+    _mkdirs(final_dir)
+    _mkdirs(tmp_dir)
+    tmp = FileSystems.join(tmp_dir, f"{uuid.uuid4().hex}.inprogress")
+    with FileSystems.create(tmp) as handle:
+        write(handle)
+    # Rename replaces a file of the same name on local disks and object stores
+    # alike; deleting first would let a reader (or a crash) see neither.
+    FileSystems.rename([tmp], [final])
+    return final
+
+
 def write_parquet_atomically(out: str, directory: str, record: type, rows: list, run_id: str,
                              id_of: Callable) -> str:
     """Write ``rows`` to ``out/directory/part-<run>-<digest>.parquet`` via ``_tmp/``."""
     rows = sorted(rows, key=id_of)
     name = f"part-{run_id}-{_digest(id_of(r) for r in rows)}.parquet"
-    final_dir = FileSystems.join(out, *directory.split("/"))
-    tmp_dir = FileSystems.join(out, "_tmp")
-    _mkdirs(final_dir)
-    _mkdirs(tmp_dir)
-    tmp = FileSystems.join(tmp_dir, f"{uuid.uuid4().hex}.inprogress")
-    final = FileSystems.join(final_dir, name)
+    final = FileSystems.join(out, *directory.split("/"), name)
     table = to_table(record, rows)
-    with FileSystems.create(tmp) as handle:
-        pq.write_table(table, handle, compression="zstd")
-    # Rename replaces a file of the same name (a retried bundle, same rows) on local
-    # disks and object stores alike; deleting first would let a reader see neither.
-    FileSystems.rename([tmp], [final])
-    return final
+    return publish_atomically(
+        final, lambda handle: pq.write_table(table, handle, compression="zstd"),
+        tmp_dir=FileSystems.join(out, "_tmp"))
 
 
 class _WriteGroupFn(beam.DoFn):

@@ -218,5 +218,5 @@ def test_state_commit_and_recovery(tmp_path):
     assert feed_state.load_seen(out) == {"a", "b", "c"}
     assert feed_state.load_feed_states(out) == {"http://f/1": {"etag": "x"},
                                                 "http://f/2": {"etag": "y"}}
-    assert not list((tmp_path / "_state").rglob("*.tmp"))
+    assert not list((tmp_path / "_state").rglob("*.inprogress"))
     assert feed_state.recover(out) == 0  # no article files written since
