@@ -37,6 +37,19 @@ def test_list_inputs_walks_directories_and_keeps_the_given_path(tmp_path, monkey
     assert all(pathlib.Path(f.path).is_absolute() for f in found)
 
 
+def test_list_inputs_spreads_neighbouring_files_over_workers(tmp_path):
+    # A listing alternating .txt/.html, split round-robin in two (what the
+    # DirectRunner does with a bundle), must give each half both kinds.
+    for i in range(400):
+        (tmp_path / f"{i:04d}.{'txt' if i % 2 == 0 else 'html'}").write_text("x")
+    found = list_inputs([str(tmp_path)])
+    assert found == list_inputs([str(tmp_path)])  # a stable order
+    assert len(found) == 400
+    for half in (found[0::2], found[1::2], found[:200], found[200:]):
+        html = sum(f.path.endswith(".html") for f in half)
+        assert 60 <= html <= 140, html  # 100 expected; sorted names would give 0 or 200
+
+
 def test_list_inputs_rejects_missing_paths_and_empty_globs(tmp_path):
     with pytest.raises(InputError, match="input not found"):
         list_inputs([str(tmp_path / "nope")])
