@@ -31,11 +31,11 @@ How (each step keyed, none holds the collection in one worker):
    number of rounds (``cc_rounds``; it needs about 2*log2(diameter)); the root is
    the component's minimum node key. A non-converged node is counted
    (``cc_unconverged``) and left as its own row: a missed merge, never a lost row.
-   Six rounds by default: a randomly labelled chain of 32 copies converges in 6
-   (64 in 8), while copies of a story form stars of diameter 2; every extra round
-   is three more keyed stages, which cost more than the work on a local
-   multi-process runner (measured: 10 -> 5 rounds took the stage from ~13 s to
-   ~8.5 s of a 5,000-article two-worker backfill).
+   Ten rounds by default: a randomly labelled chain of 64 copies converges in 8,
+   while copies of a story form stars of diameter 2. A round is one small fused
+   stage on a local runner: rounds 6 -> 10 left the dedup phase of a 5,000-article
+   two-worker backfill at 2.6 -> 2.5 s (``benchmarks/stage_profile.py``), so the
+   margin costs nothing measurable.
 6. ``Resolve`` / ``Assemble`` / ``AttachDuplicates``: join the outcome back to the
    articles by id.
 
@@ -72,7 +72,7 @@ from transforms import dedup_core as core
 NAMESPACE = "dedup"
 
 DEFAULTS = dict(threshold=0.5, num_perm=128, shingle_size=3, rows=4, seed=1,
-                cc_rounds=6, max_bucket=64)
+                cc_rounds=10, max_bucket=64)
 
 
 # --- previous runs ------------------------------------------------------------
