@@ -104,6 +104,9 @@ class ErrorRecord(NamedTuple):
     error: str  # short machine-friendly reason, e.g. "empty", "binary", "too_large"
     detail: str  # human-readable detail
     at: int
+    # The input's article_id when it has one (a feed item, a document that was
+    # read): lets a restarted ingest recognise items that already ended as errors.
+    article_id: str = ""
 
 
 class IndexEntry(NamedTuple):

@@ -392,7 +392,8 @@ class _CleanDoFn(beam.DoFn):
         _, reason, detail = result
         Metrics.counter("clean", f"error_{reason}").inc()
         yield beam.pvalue.TaggedOutput("errors", ErrorRecord(
-            source=raw.locator or raw.source, stage="clean", error=reason, detail=detail, at=now_micros()))
+            source=raw.locator or raw.source, stage="clean", error=reason, detail=detail, at=now_micros(),
+            article_id=article_id(raw)))
 
 
 class CleanArticles(beam.PTransform):

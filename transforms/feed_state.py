@@ -15,8 +15,8 @@ items are recognised as seen — nothing lost, nothing repeated.
 
 A crash after the rows are written but before ``commit`` is repaired by
 :func:`recover`, run before the next pipeline starts: the article ids of
-every article/duplicate file written since the last commit are added to
-``seen``, so those items are not ingested a second time.
+every article, duplicate and error file written since the last commit are
+added to ``seen``, so those items are not ingested (or rejected) a second time.
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ def _files_since(pattern: str, since_seconds: float) -> list[str]:
 
 
 def recover(out: str) -> int:
-    """Mark as seen the articles written after the last commit; returns how many.
+    """Mark as seen the items written after the last commit (as articles,
+    duplicates or errors); returns how many.
 
     Before the first commit every file counts (an ingest may have been killed
     before committing anything); ids of backfilled files are harmless there.
@@ -111,11 +112,19 @@ def recover(out: str) -> int:
     since = 0.0 if committed is None else committed / 1_000_000 - 2.0  # mtime slack
     ids: set[str] = set()
     for pattern in (FileSystems.join(out, "articles", "**", "*.parquet"),
-                    FileSystems.join(out, "duplicates", "*.parquet")):
+                    FileSystems.join(out, "duplicates", "*.parquet"),
+                    FileSystems.join(out, "errors", "*.parquet")):
         for path in _files_since(pattern, since):
             with FileSystems.open(path) as handle:
-                table = pq.read_table(handle, columns=["article_id"])
-            ids.update(table.column("article_id").to_pylist())
+                pf = pq.ParquetFile(handle)
+                if "article_id" not in pf.schema_arrow.names:
+                    continue  # an error file from before error rows carried ids
+                columns = ["article_id"] + (["stage"] if "stage" in pf.schema_arrow.names else [])
+                for row in pf.read(columns=columns).to_pylist():
+                    # A failed fetch does not end an item: it goes on with its
+                    # feed summary, so only its later rows mark it as done.
+                    if row["article_id"] and row.get("stage") != "fetch":
+                        ids.add(row["article_id"])
     ids -= load_seen(out)
     if ids:
         commit(out, ids, {})

@@ -323,7 +323,7 @@ def fetch_page(fetcher: Fetcher, raw: RawDocument) -> tuple[RawDocument, Optiona
         return raw, None  # GUID-only item: the feed's content is all there is
 
     def failed(reason: str, detail: str):
-        return raw, ErrorRecord(raw.url, "fetch", reason, detail[:1000], now_micros())
+        return raw, ErrorRecord(raw.url, "fetch", reason, detail[:1000], now_micros(), article_id(raw))
 
     try:
         if not fetcher.allowed_by_robots(raw.url):

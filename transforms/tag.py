@@ -462,6 +462,7 @@ class _TagBatchFn(beam.DoFn):
                 error=reason,
                 detail=f"{article.article_id}: {type(exc).__name__}: {exc}"[:1000],
                 at=now_micros(),
+                article_id=article.article_id,
             ),
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -183,6 +184,30 @@ def test_restart_after_sigkill_loses_and_repeats_nothing(tmp_path):
         # A further run adds nothing.
         assert _ingest([s.url("/feed.xml")], tmp_path) == 0
         assert len(_rows(tmp_path, "articles", ["article_id"])) == n_items
+
+
+def test_crash_between_writes_and_commit_repeats_no_error_row(tmp_path):
+    """Rows written but state not committed (killed in between): the next start
+    recognises the items that ended as error rows too, not only the articles."""
+    with FeedServer() as s:
+        gone = [dict(title=f"Gone {i}", link=s.url(f"/gone/{i}"), pubDate=DATE) for i in range(2)]
+        s.routes["/feed.xml"] = Route(rss([_item(s, 0), *gone]))  # no validators: full each time
+        _serve_pages(s, [0])  # /gone/* answer 404 and have no feed summary to fall back on
+        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
+        columns = ["source", "stage", "error", "article_id"]
+        first = sorted(tuple(r.values()) for r in _rows(tmp_path, "errors", columns))
+        gone_ids = sorted(article_id(RawDocument("", normalise_link(s.url(f"/gone/{i}")), None,
+                                                 "feed", None, "", None, None, None, 0))
+                          for i in range(2))
+        assert sorted(aid for _, stage, _, aid in first if stage == "clean") == gone_ids
+        assert sorted(aid for _, stage, _, aid in first if stage == "fetch") == gone_ids
+
+        # What a kill after the writes and before the first commit leaves behind.
+        shutil.rmtree(tmp_path / "_state")
+        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
+        assert sorted(tuple(r.values()) for r in _rows(tmp_path, "errors", columns)) == first
+        assert [len(s.requests_for(p)) for p in ("/a/0", "/gone/0", "/gone/1")] == [1, 1, 1]
+        assert len(_rows(tmp_path, "articles", ["article_id"])) == 1
 
 
 def test_streaming_run_writes_each_poll_in_its_window(tmp_path):

@@ -38,7 +38,7 @@ def test_article_schema_matches_the_output_contract():
 def test_side_tables_schemas():
     assert arrow_schema(Duplicate).names[:5] == ["source", "url", "duplicate_of", "similarity", "kind"]
     assert arrow_schema(Duplicate).field("similarity").type == pa.float32()
-    assert arrow_schema(ErrorRecord).names == ["source", "stage", "error", "detail", "at"]
+    assert arrow_schema(ErrorRecord).names == ["source", "stage", "error", "detail", "at", "article_id"]
     assert arrow_schema(ErrorRecord).field("at").type == TS
     assert arrow_schema(IndexEntry).field("minhash").type == pa.list_(pa.int64())
 

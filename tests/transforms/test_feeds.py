@@ -220,3 +220,25 @@ def test_state_commit_and_recovery(tmp_path):
                                                 "http://f/2": {"etag": "y"}}
     assert not list((tmp_path / "_state").rglob("*.inprogress"))
     assert feed_state.recover(out) == 0  # no article files written since
+
+
+def test_recovery_reads_items_that_ended_as_error_rows(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from schemas import ErrorRecord, to_table
+
+    out = str(tmp_path)
+    (tmp_path / "errors").mkdir()
+    rows = [ErrorRecord("http://x/1", "clean", "no_article", "", 0, "id-clean"),
+            ErrorRecord("http://x/2", "tag", "spacy_error", "", 0, "id-tag"),
+            # a failed fetch goes on with the feed summary: not the item's end
+            ErrorRecord("http://x/3", "fetch", "http_404", "", 0, "id-fetch"),
+            ErrorRecord("http://feed", "feed", "http_500", "", 0)]  # about a feed, no item
+    pq.write_table(to_table(ErrorRecord, rows), tmp_path / "errors" / "part-new.parquet")
+    # An error file written before error rows carried ids is skipped, not an error.
+    pq.write_table(pa.table({"source": ["http://x/4"], "stage": ["clean"]}),
+                   tmp_path / "errors" / "part-old.parquet")
+    assert feed_state.recover(out) == 2
+    assert feed_state.load_seen(out) == {"id-clean", "id-tag"}
+    assert feed_state.recover(out) == 0
