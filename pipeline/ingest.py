@@ -30,7 +30,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from apache_beam.transforms import window
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
-from pipeline.build import _given, index_pattern
+from pipeline.build import _given, index_pattern, signatures_since
 from pipeline.options import NewsbeamOptions, OptionsError
 from transforms import feed_state
 from transforms.clean import CleanArticles
@@ -39,6 +39,7 @@ from transforms.feed_parse import resolve_feeds
 from transforms.feeds import CommitFeedState, FetchArticles, PollFeeds, PollSettings, \
     SelectNewItems
 from transforms.fetch import DEFAULT_USER_AGENT, FetchConfig
+from transforms.ids import now_micros
 from transforms.tag import TagArticles
 from transforms.write import WriteWarehouse
 
@@ -139,7 +140,9 @@ def build_ingest(p: beam.Pipeline, feeds: list[str], opts: IngestOptions, nb: Ne
     deduped = cleaned["articles"] | "Deduplicate" >> Deduplicate(
         index_pattern=index_pattern(out),
         **_given(threshold=nb.dedup_threshold, num_perm=nb.dedup_num_perm,
-                 shingle_size=nb.dedup_shingle_size))
+                 shingle_size=nb.dedup_shingle_size,
+                 # The index is read once when the pipeline starts; so is the window.
+                 signatures_since=signatures_since(nb, now_micros())))
     tagged = deduped["articles"] | "TagArticles" >> TagArticles(
         **_given(model=nb.spacy_model, lexicon_path=nb.theme_lexicon,
                  batch_size=nb.tag_batch_size))

@@ -60,6 +60,10 @@ class NewsbeamOptions(PipelineOptions):
                             help="MinHash permutations")
         parser.add_argument("--dedup_shingle_size", type=int, default=None,
                             help="words per shingle")
+        parser.add_argument("--dedup_window_days", type=float, default=30.0,
+                            help="near-duplicates are searched among articles ingested this many "
+                                 "days back ('inf': all); re-reads and exact copies are always "
+                                 "recognised")
         parser.add_argument("--spacy_model", default="auto",
                             help="spaCy model name or path; 'auto' picks an installed English model")
         parser.add_argument("--theme_lexicon", default=None,
@@ -123,6 +127,8 @@ def validate(opts: NewsbeamOptions, known_flags: Sequence[str] = ()) -> None:
         raise OptionsError("--extract_timeout must be positive")
     if opts.dedup_threshold is not None and not 0.0 < opts.dedup_threshold <= 1.0:
         raise OptionsError("--dedup_threshold must be in (0, 1]")
+    if not opts.dedup_window_days > 0:  # also rejects nan
+        raise OptionsError("--dedup_window_days must be positive ('inf' for no window)")
     if opts.tag_batch_size <= 0:
         raise OptionsError("--tag_batch_size must be positive")
     if opts.shards_per_partition <= 0:

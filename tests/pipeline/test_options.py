@@ -24,6 +24,8 @@ def test_toml_flags_maps_tables_to_flags(tmp_path):
     ("[dedup]\nthreshhold = 0.7\n", "unknown setting in config file: dedup_threshhold"),
     ("[read\n", "not valid TOML"),
     ("[dedup]\nthreshold = 1.5\n", "--dedup_threshold must be in"),
+    ("[dedup]\nwindow_days = 0\n", "--dedup_window_days must be positive"),
+    ("[dedup]\nwindow_days = nan\n", "--dedup_window_days must be positive"),
 ])
 def test_bad_config_fails_before_the_pipeline_with_a_clear_message(tmp_path, text, message):
     config = tmp_path / "c.toml"
@@ -35,3 +37,17 @@ def test_bad_config_fails_before_the_pipeline_with_a_clear_message(tmp_path, tex
 def test_missing_config_file(tmp_path):
     with pytest.raises(OptionsError, match="config file not found"):
         make_options([], str(tmp_path / "absent.toml"))
+
+
+def test_dedup_window_from_the_config_file(tmp_path):
+    from pipeline.build import signatures_since
+
+    config = tmp_path / "c.toml"
+    config.write_text("[dedup]\nwindow_days = 7\n")
+    opts = make_options(["--out", "w"], str(config)).view_as(NewsbeamOptions)
+    assert opts.dedup_window_days == 7
+    assert signatures_since(opts, 10 * 86_400_000_000) == 3 * 86_400_000_000
+    default = make_options(["--out", "w"]).view_as(NewsbeamOptions)
+    assert signatures_since(default, 40 * 86_400_000_000) == 10 * 86_400_000_000  # 30 days
+    every = make_options(["--out", "w", "--dedup_window_days", "inf"]).view_as(NewsbeamOptions)
+    assert signatures_since(every, 5) is None

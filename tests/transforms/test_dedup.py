@@ -15,7 +15,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from schemas import Article, Duplicate, IndexEntry, to_table
 from transforms import dedup_core as core
-from transforms.dedup import Deduplicate
+from transforms.dedup import Deduplicate, read_index_table
 
 SEEDS = sorted((Path(__file__).resolve().parents[2] / "seeds").glob("*.txt"))
 INGESTED = 1_700_000_000_000_000
@@ -187,6 +187,51 @@ def test_second_run_recognises_first_runs_articles(tmp_path):
     counters = {c.key.metric.name: c.committed for c in result.metrics().query()["counters"]}
     assert counters["already_in_warehouse"] == 5
     assert counters["kept"] == 1
+
+
+class _Readable:
+    """What ``fileio.ReadMatches`` hands over: something with ``open()``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def open(self):
+        return open(self.path, "rb")
+
+
+def test_index_entries_before_the_window_come_without_signatures(tmp_path):
+    a, b = seed(0), seed(1)._replace(ingested_at=INGESTED + 10 * DAY)
+    write_index([index_entry(a)], tmp_path / "old.parquet")
+    write_index([index_entry(a), index_entry(b)], tmp_path / "mixed.parquet")
+    since = INGESTED + 5 * DAY
+    assert read_index_table(_Readable(tmp_path / "old.parquet"), since) == [
+        index_entry(a)._replace(minhash=[])]
+    mixed = read_index_table(_Readable(tmp_path / "mixed.parquet"), since)
+    assert mixed == [index_entry(a)._replace(minhash=[]), index_entry(b)]
+    assert read_index_table(_Readable(tmp_path / "mixed.parquet")) == [index_entry(a), index_entry(b)]
+
+
+def test_window_bounds_near_duplicates_not_reads_or_exact_copies(tmp_path):
+    first = [seed(i, published=(10 + i) * DAY) for i in range(5)]
+    write_index([index_entry(a) for a in first], tmp_path / "_index" / "run1.parquet")
+    later = 30 * DAY + INGESTED
+    again = first[0]  # the same input read again
+    new_copy = typographic_copy(first[3], "copy3")._replace(ingested_at=later)
+    new_near = edited_copy(first[4], "near4", ingested=later)
+    pattern = str(tmp_path / "_index" / "*.parquet")
+    for since, near_merged in ((later - 7 * DAY, False), (later - 60 * DAY, True)):
+        p = TestPipeline()
+        out = run(p, [again, new_copy, new_near], index_pattern=pattern, signatures_since=since)
+        expected = [dup(new_copy, "seed3", "exact", 1.0)]
+        if near_merged:
+            expected.append(dup(new_near, "seed4", "near", similarity(new_near, first[4])))
+        assert_that(out["duplicates"], equal_to(expected), label="Duplicates")
+        assert_that(out["articles"], equal_to([] if near_merged else [kept(new_near)]),
+                    label="Articles")
+        result = p.run()
+        result.wait_until_finish()
+        counters = {c.key.metric.name: c.committed for c in result.metrics().query()["counters"]}
+        assert counters["already_in_warehouse"] == 1
 
 
 def test_index_pattern_matching_nothing_is_a_first_run(tmp_path):
