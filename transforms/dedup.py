@@ -169,7 +169,10 @@ def _exact_group(kv):
     """Group of one content hash -> its node (key, sig) and (node key, member key) pairs."""
     _, members = kv
     members = sorted(set(members))
-    rep_key, rep_sig = members[0]
+    rep_key = members[0][0]
+    # Equal texts have equal signatures, but an old entry outside the window comes
+    # without one: take a member's, so this run's near copies still find the group.
+    rep_sig = next((sig for _, sig in members if sig), members[0][1])
     yield rep_key, rep_sig
     for key, _ in members:
         if not core.node_is_old(key):

@@ -234,6 +234,24 @@ def test_window_bounds_near_duplicates_not_reads_or_exact_copies(tmp_path):
         assert counters["already_in_warehouse"] == 1
 
 
+def test_window_keeps_this_runs_near_copies_of_an_old_exact_copy(tmp_path):
+    # Old A is outside the window; this run has an exact copy of A and a near copy
+    # of it: the near copy still joins the group, whose representative is A.
+    a = seed(3, published=13 * DAY)
+    write_index([index_entry(a)], tmp_path / "_index" / "run1.parquet")
+    later = 90 * DAY + INGESTED
+    exact = typographic_copy(a, "copy3")._replace(ingested_at=later)
+    near = edited_copy(a, "near3", ingested=later)
+    with TestPipeline() as p:
+        out = run(p, [exact, near], index_pattern=str(tmp_path / "_index" / "*.parquet"),
+                  signatures_since=later - 30 * DAY)
+        assert_that(out["articles"], equal_to([]), label="Articles")
+        assert_that(out["duplicates"], equal_to([
+            dup(exact, "seed3", "exact", 1.0),
+            dup(near, "seed3", "near", similarity(near, a)),
+        ]), label="Duplicates")
+
+
 def test_index_pattern_matching_nothing_is_a_first_run(tmp_path):
     seeds = [seed(i) for i in range(2)]
     with TestPipeline() as p:
