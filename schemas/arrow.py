@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import collections.abc
 import datetime as dt
+import functools
 import typing
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pyarrow as pa
@@ -69,59 +70,71 @@ def arrow_schema(record: type) -> pa.Schema:
     return pa.schema(_fields(record))
 
 
-def _to_arrow_value(value: Any, tp: Any, name: str) -> Any:
-    if value is None:
-        return None
+# Converters are built once per (type, field name): working the type out again for
+# every value (``typing.get_type_hints`` per nested record) cost more than the data.
+_EPOCH = dt.datetime.fromtimestamp(0, dt.timezone.utc)
+
+
+@functools.lru_cache(maxsize=None)
+def _to_arrow(tp: Any, name: str) -> Callable[[Any], Any]:
     tp, _ = _unwrap_optional(tp)
     if typing.get_origin(tp) is not None and typing.get_args(tp):
-        (item,) = typing.get_args(tp)[:1]
-        return [_to_arrow_value(v, item, name) for v in value]
-    if _is_record(tp):
+        item = _to_arrow(typing.get_args(tp)[0], name)
+        convert = lambda v: [item(x) for x in v]  # noqa: E731
+    elif _is_record(tp):
         hints = typing.get_type_hints(tp)
-        return {f: _to_arrow_value(getattr(value, f), hints[f], f) for f in tp._fields}
-    if tp is int and is_timestamp_field(name):
-        return dt.datetime.fromtimestamp(0, dt.timezone.utc) + dt.timedelta(microseconds=int(value))
-    if tp in (np.int32, np.int64, int):
-        return int(value)
-    if tp in (np.float32, np.float64, float):
-        return float(value)
-    return value
+        fields = [(f, _to_arrow(hints[f], f)) for f in tp._fields]
+        convert = lambda v: {f: c(getattr(v, f)) for f, c in fields}  # noqa: E731
+    elif tp is int and is_timestamp_field(name):
+        convert = lambda v: _EPOCH + dt.timedelta(microseconds=int(v))  # noqa: E731
+    elif tp in (np.int32, np.int64, int):
+        convert = int
+    elif tp in (np.float32, np.float64, float):
+        convert = float
+    else:
+        return lambda v: v
+    return lambda v: None if v is None else convert(v)
 
 
 def to_table(record: type, rows: Iterable[tuple]) -> pa.Table:
     """Build an Arrow table of ``record`` rows with the derived schema."""
     hints = typing.get_type_hints(record)
     rows = list(rows)
-    columns = {
-        name: [_to_arrow_value(getattr(r, name), hints[name], name) for r in rows]
-        for name in record._fields
-    }
+    columns = {}
+    for name in record._fields:
+        convert = _to_arrow(hints[name], name)
+        columns[name] = [convert(getattr(r, name)) for r in rows]
     return pa.Table.from_pydict(columns, schema=arrow_schema(record))
 
 
 def from_table(record: type, table: pa.Table) -> list:
     """Read rows of ``record`` back from an Arrow table (timestamps → micros)."""
     hints = typing.get_type_hints(record)
-    out = []
-    for row in table.to_pylist():
-        out.append(record(**{f: _from_arrow_value(row.get(f), hints[f], f) for f in record._fields}))
-    return out
+    fields = [(f, _from_arrow(hints[f], f)) for f in record._fields]
+    return [record(**{f: c(row.get(f)) for f, c in fields}) for row in table.to_pylist()]
 
 
-def _from_arrow_value(value: Any, tp: Any, name: str) -> Any:
-    if value is None:
-        return None
+def _micros(value: dt.datetime) -> int:
+    if not value.tzinfo:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return int(value.timestamp() * 1_000_000)
+
+
+@functools.lru_cache(maxsize=None)
+def _from_arrow(tp: Any, name: str) -> Callable[[Any], Any]:
     tp, _ = _unwrap_optional(tp)
     if typing.get_origin(tp) is not None and typing.get_args(tp):
-        (item,) = typing.get_args(tp)[:1]
-        return [_from_arrow_value(v, item, name) for v in value]
-    if _is_record(tp):
+        item = _from_arrow(typing.get_args(tp)[0], name)
+        convert = lambda v: [item(x) for x in v]  # noqa: E731
+    elif _is_record(tp):
         hints = typing.get_type_hints(tp)
-        return tp(**{f: _from_arrow_value(value.get(f), hints[f], f) for f in tp._fields})
-    if isinstance(value, dt.datetime):
-        return int(value.timestamp() * 1_000_000) if value.tzinfo else int(
-            value.replace(tzinfo=dt.timezone.utc).timestamp() * 1_000_000
-        )
-    if tp in _SCALARS and tp not in (str, bytes):
-        return tp(value)
-    return value
+        fields = [(f, _from_arrow(hints[f], f)) for f in tp._fields]
+        convert = lambda v: tp(**{f: c(v.get(f)) for f, c in fields})  # noqa: E731
+    else:
+        scalar = tp if tp in _SCALARS and tp not in (str, bytes) else None
+
+        def convert(v):
+            if isinstance(v, dt.datetime):
+                return _micros(v)
+            return scalar(v) if scalar is not None else v
+    return lambda v: None if v is None else convert(v)
