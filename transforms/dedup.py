@@ -90,22 +90,25 @@ def read_index_table(readable, signatures_since: Optional[int] = None) -> list[I
     (micros) come without their MinHash signature.
 
     The signature is ~1 KB of an entry's ~1.1 KB, so a file whose entries are all
-    older is read without that column.
+    older is read without that column, and older rows of a mixed file are blanked
+    before they are converted.
     """
     schema = arrow_schema(IndexEntry)
     with readable.open() as f:
         pf = pq.ParquetFile(f)
+        table = pf.read(columns=["article_id", "content_hash", "ingested_at"]).cast(
+            pa.schema([schema.field(n) for n in ("article_id", "content_hash", "ingested_at")]))
+        old = None
         if signatures_since is not None:
-            newest = pf.read(columns=["ingested_at"]).column("ingested_at").cast("int64")
-            if len(newest) == 0 or pc.max(newest).as_py() < signatures_since:
-                table = pf.read(columns=["article_id", "content_hash", "ingested_at"])
-                table = table.append_column("minhash", pa.array([[]] * len(table), schema.field("minhash").type))
-                return from_table(IndexEntry, table.select(list(IndexEntry._fields)).cast(schema))
-        table = pf.read(columns=list(IndexEntry._fields))
-    entries = from_table(IndexEntry, table.cast(schema))
-    if signatures_since is None:
-        return entries
-    return [e if e.ingested_at >= signatures_since else e._replace(minhash=[]) for e in entries]
+            old = pc.less(table.column("ingested_at").cast("int64"), signatures_since)
+        if old is not None and pc.all(old).as_py() is not False:  # all old, or no rows
+            minhash = pa.array([[]] * len(table), schema.field("minhash").type)
+        else:
+            minhash = pf.read(columns=["minhash"]).column("minhash").cast(schema.field("minhash").type)
+            if old is not None:
+                minhash = pc.if_else(old, pa.scalar([], schema.field("minhash").type), minhash)
+    table = table.append_column("minhash", minhash)
+    return from_table(IndexEntry, table.select(list(IndexEntry._fields)))
 
 
 class ReadIndex(beam.PTransform):
