@@ -58,10 +58,8 @@ def main(argv: list[str] | None = None) -> int:
                                    ("window", "30-day window (the default)", [])):
             out = work / name
             shutil.copytree(work / "template", out)
-            got = measure.run([sys.executable, "-m", "pipeline.cli", "backfill", str(REPO / "seeds"),
-                               "--out", str(out), "--no_progress", *extra], cwd=str(REPO))
-            if got.returncode != 0:
-                raise SystemExit(f"backfill failed:\n{got.stderr[-3000:]}")
+            got = measure.newsbeam(["backfill", str(REPO / "seeds"), "--out", str(out),
+                                    "--no_progress", *extra])
             assert "wrote 5 article rows" in got.stdout, got.stdout
             print(f"{label:<34}{got.seconds:>9.1f}{got.peak_rss / MB:>9.0f}", flush=True)
     finally:

@@ -39,7 +39,6 @@ from apache_beam.runners.portability.fn_api_runner import fn_runner  # noqa: E40
 
 from benchmarks.lib import corpus, measure  # noqa: E402
 
-TICK = os.sysconf("SC_CLK_TCK")
 # Fused stage names contain the names of the steps in them; the first match wins.
 PHASES = (("JoinCopies", "tag"), ("OncePerPath", "read+clean"), ("ListInputs", "list inputs"),
           ("ReadIndex", "read index"), ("WriteArticles", "write"), ("WriteIndex", "write"),
@@ -48,15 +47,6 @@ PHASES = (("JoinCopies", "tag"), ("OncePerPath", "read+clean"), ("ListInputs", "
 
 def phase_of(stage_name: str) -> str:
     return next((phase for key, phase in PHASES if key in stage_name), "other")
-
-
-def _stat(pid: int) -> tuple[float, int, str]:
-    """(CPU seconds, parent pid, command name) from /proc/<pid>/stat."""
-    with open(f"/proc/{pid}/stat", "rb") as handle:
-        stat = handle.read()
-    name = stat[stat.index(b"(") + 1:stat.rindex(b")")].decode()
-    fields = stat[stat.rindex(b")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / TICK, int(fields[1]), name
 
 
 def _cmdline(pid: int) -> str:
@@ -94,15 +84,11 @@ class Sampler:
         return self._roles[pid]
 
     def _sample(self, phase: str) -> None:
-        tree = measure._children()
-        todo = [os.getpid()]
-        while todo:
-            pid = todo.pop()
-            todo.extend(tree.get(pid, []))
-            try:
-                cpu, ppid, _ = _stat(pid)
-            except (OSError, ValueError, IndexError):
+        procs = measure.snapshot()
+        for pid in measure.descendants(os.getpid(), procs):
+            if pid not in procs:
                 continue
+            ppid, cpu = procs[pid]
             self.cpu[phase][self._role(pid, ppid)] += cpu - self._last.get(pid, 0.0)
             self._last[pid] = cpu
 

@@ -41,16 +41,10 @@ MB = 1024 * 1024
 
 
 def backfill(inputs: Path, out: Path, workers: int, extra: list[str]) -> measure.Measured:
-    cmd = [sys.executable, "-m", "pipeline.cli", "backfill", str(inputs), "--out", str(out),
-           "--no_progress", *extra]
+    args = ["backfill", str(inputs), "--out", str(out), "--no_progress", *extra]
     if workers > 1:
-        cmd += ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    got = measure.run(cmd, env=env, cwd=str(REPO))
-    if got.returncode != 0:
-        raise SystemExit(f"backfill failed ({got.returncode}):\n{got.stderr[-4000:]}")
-    return got
+        args += ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
+    return measure.newsbeam(args)
 
 
 def accounted(summary: str) -> int:

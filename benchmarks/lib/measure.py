@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional, Sequence
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICK = os.sysconf("SC_CLK_TCK")
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -26,34 +30,57 @@ class Measured:
     returncode: int
 
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
+def proc_stat(pid: int) -> tuple[int, float]:
+    """(parent pid, CPU seconds used so far) of a process, from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat", "rb") as handle:
+        stat = handle.read()
+    # Fields after the parenthesised command name: ppid is the 2nd, utime/stime the 12th/13th.
+    fields = stat[stat.rindex(b")") + 2:].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
+
+
+def snapshot() -> dict[int, tuple[int, float]]:
+    """pid -> (parent pid, CPU seconds) of every process on the machine."""
+    procs = {}
     for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        # Fields after the parenthesised command name; ppid is the second.
-        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-        tree.setdefault(ppid, []).append(int(name))
-    return tree
+        if name.isdigit():
+            try:
+                procs[int(name)] = proc_stat(int(name))
+            except (OSError, ValueError, IndexError):
+                continue  # exited while we looked
+    return procs
+
+
+def descendants(pid: int, procs: dict[int, tuple[int, float]]) -> list[int]:
+    """``pid`` and every process below it in a ``snapshot``."""
+    children: dict[int, list[int]] = {}
+    for child, (ppid, _) in procs.items():
+        children.setdefault(ppid, []).append(child)
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(children.get(p, []))
+    return found
 
 
 def tree_rss(pid: int) -> int:
-    tree = _children()
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        todo.extend(tree.get(p, []))
+    total = 0
+    for p in descendants(pid, snapshot()):
         try:
             with open(f"/proc/{p}/statm") as handle:
                 total += int(handle.read().split()[1]) * PAGE
         except (OSError, IndexError, ValueError):
             continue
     return total
+
+
+def newsbeam(args: list[str]) -> Measured:
+    """``python -m pipeline.cli ARGS`` from the repository root, measured; exits on failure."""
+    got = run([sys.executable, "-m", "pipeline.cli", *args], cwd=str(REPO))
+    if got.returncode != 0:
+        raise SystemExit(f"newsbeam {args[0]} failed ({got.returncode}):\n{got.stderr[-4000:]}")
+    return got
 
 
 def run(cmd: Sequence[str], env: Optional[dict] = None, cwd: Optional[str] = None,
