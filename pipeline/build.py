@@ -39,27 +39,37 @@ def signatures_since(opts: NewsbeamOptions, now_micros: int) -> Optional[int]:
     return now_micros - int(opts.dedup_window_days * 86_400_000_000)
 
 
-def build_backfill(p: beam.Pipeline, inputs: list[InputPattern], opts: NewsbeamOptions,
-                   run_id: str, ingested_at: int) -> None:
-    """Read → clean → deduplicate → tag → write, for the given input patterns."""
-    progress = opts.progress_dir
-    read = p | "ReadArticles" >> ReadArticles(inputs, opts.max_input_bytes, ingested_at)
-    documents = read["documents"] | "ProgressRead" >> CountProgress(progress, "read")
+def clean_dedup_tag_write(documents: beam.PCollection, earlier_errors: tuple, opts: NewsbeamOptions,
+                          run_id: str, now_micros: int) -> beam.PCollection:
+    """The stages every input shares: clean → deduplicate → tag → write to ``opts.out``.
+
+    ``earlier_errors``: error PCollections of the steps before (read, poll,
+    fetch), written with this chain's. Returns the written files (a barrier
+    for steps that must follow the writes).
+    """
     cleaned = documents | "CleanArticles" >> CleanArticles(
         **_given(timeout_seconds=opts.extract_timeout))
     deduped = cleaned["articles"] | "Deduplicate" >> Deduplicate(
         index_pattern=index_pattern(opts.out),
         **_given(threshold=opts.dedup_threshold, num_perm=opts.dedup_num_perm,
                  shingle_size=opts.dedup_shingle_size,
-                 signatures_since=signatures_since(opts, ingested_at)))
+                 signatures_since=signatures_since(opts, now_micros)))
     tagged = deduped["articles"] | "TagArticles" >> TagArticles(
         **_given(model=opts.spacy_model, lexicon_path=opts.theme_lexicon,
                  batch_size=opts.tag_batch_size))
-    articles = tagged["articles"] | "ProgressTag" >> CountProgress(progress, "tagged")
-    errors = (read["errors"], cleaned["errors"], tagged["errors"]) | "MergeErrors" >> beam.Flatten()
-    _ = {
+    articles = tagged["articles"] | "ProgressTag" >> CountProgress(opts.progress_dir, "tagged")
+    errors = (*earlier_errors, cleaned["errors"], tagged["errors"]) | "MergeErrors" >> beam.Flatten()
+    return {
         "articles": articles,
         "duplicates": deduped["duplicates"],
         "errors": errors,
         "index": deduped["index"],
     } | "WriteWarehouse" >> WriteWarehouse(opts.out, run_id, opts.shards_per_partition)
+
+
+def build_backfill(p: beam.Pipeline, inputs: list[InputPattern], opts: NewsbeamOptions,
+                   run_id: str, ingested_at: int) -> None:
+    """Read → clean → deduplicate → tag → write, for the given input patterns."""
+    read = p | "ReadArticles" >> ReadArticles(inputs, opts.max_input_bytes, ingested_at)
+    documents = read["documents"] | "ProgressRead" >> CountProgress(opts.progress_dir, "read")
+    clean_dedup_tag_write(documents, (read["errors"],), opts, run_id, ingested_at)

@@ -30,18 +30,14 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from apache_beam.transforms import window
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
-from pipeline.build import _given, index_pattern, signatures_since
+from pipeline.build import clean_dedup_tag_write
 from pipeline.options import NewsbeamOptions, OptionsError
 from transforms import feed_state
-from transforms.clean import CleanArticles
-from transforms.dedup import Deduplicate
 from transforms.feed_parse import resolve_feeds
 from transforms.feeds import CommitFeedState, FetchArticles, PollFeeds, PollSettings, \
     SelectNewItems
 from transforms.fetch import DEFAULT_USER_AGENT, FetchConfig
 from transforms.ids import now_micros
-from transforms.tag import TagArticles
-from transforms.write import WriteWarehouse
 
 
 class IngestOptions(PipelineOptions):
@@ -135,25 +131,9 @@ def build_ingest(p: beam.Pipeline, feeds: list[str], opts: IngestOptions, nb: Ne
         status = status | "WindowStatus" >> fixed()
         poll_errors = poll_errors | "WindowPollErrors" >> fixed()
     fetched = new | "FetchArticles" >> FetchArticles(config, opts.feeds_fetch_workers)
-    cleaned = fetched["documents"] | "CleanArticles" >> CleanArticles(
-        **_given(timeout_seconds=nb.extract_timeout))
-    deduped = cleaned["articles"] | "Deduplicate" >> Deduplicate(
-        index_pattern=index_pattern(out),
-        **_given(threshold=nb.dedup_threshold, num_perm=nb.dedup_num_perm,
-                 shingle_size=nb.dedup_shingle_size,
-                 # The index is read once when the pipeline starts; so is the window.
-                 signatures_since=signatures_since(nb, now_micros())))
-    tagged = deduped["articles"] | "TagArticles" >> TagArticles(
-        **_given(model=nb.spacy_model, lexicon_path=nb.theme_lexicon,
-                 batch_size=nb.tag_batch_size))
-    errors = ((poll_errors, fetched["errors"], cleaned["errors"], tagged["errors"])
-              | "MergeErrors" >> beam.Flatten())
-    written = {
-        "articles": tagged["articles"],
-        "duplicates": deduped["duplicates"],
-        "errors": errors,
-        "index": deduped["index"],
-    } | "WriteWarehouse" >> WriteWarehouse(out, run_id, nb.shards_per_partition)
+    # The index is read once when the pipeline starts; so is the dedup window.
+    written = clean_dedup_tag_write(fetched["documents"], (poll_errors, fetched["errors"]), nb,
+                                    run_id, now_micros())
     _ = (new, status, written) | "CommitFeedState" >> CommitFeedState(out)
 
 
