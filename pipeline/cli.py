@@ -29,7 +29,6 @@ from transforms.ids import now_micros
 from transforms.progress import read_progress
 from transforms.read import InputError, expand_input, resolve_inputs
 
-log = logging.getLogger("newsbeam")
 
 
 class UsageError(Exception):

@@ -38,7 +38,6 @@ _TOML_ALIASES = {
     ("clean", "timeout_seconds"): "extract_timeout",
     ("tag", "spacy_model"): "spacy_model",
     ("tag", "lexicon"): "theme_lexicon",
-    ("tag", "batch_size"): "tag_batch_size",
     ("write", "shards_per_partition"): "shards_per_partition",
 }
 

@@ -252,7 +252,6 @@ def _clean_in_worker(raw: RawDocument, config: CleanConfig):
 
 def _warm_up() -> bool:
     import py3langid  # noqa: F401  (import once so the first document is not charged for it)
-    import trafilatura  # noqa: F401
 
     py3langid.classify("warm up the language model")
 
@@ -374,7 +373,6 @@ class _CleanDoFn(beam.DoFn):
         self._timeout = timeout_seconds
         self._cleaner: Optional[Cleaner] = None
         self._kept = Metrics.counter("clean", "articles")
-        self._failed = {}
 
     def setup(self):
         self._cleaner = Cleaner(self._config, self._timeout).start()

@@ -28,7 +28,6 @@ from transforms.clean_text import clean_paragraphs, is_prose, normalise, words
 from transforms.errors import Rejected
 
 _MARKUP = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|div|p|article|meta|title|span|a|table|section)\b", re.I)
-_DATE_FMT = "%Y-%m-%d"
 _LD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]+)"')
 _META_DATE = re.compile(
     r'<meta[^>]+(?:property|name|itemprop)=["\'](?:article:published_time|og:published_time|pubdate|'

@@ -161,8 +161,9 @@ class _PollFeedFn(beam.DoFn):
             beam.metrics.Metrics.counter("feeds", "skipped_backoff").inc()
             return
         new_state, outputs = self._poll(url, state, now)
-        stored.write(json.dumps(new_state))
-        yield beam.pvalue.TaggedOutput("status", FeedStatus(url, json.dumps(new_state)))
+        state_json = json.dumps(new_state)
+        stored.write(state_json)
+        yield beam.pvalue.TaggedOutput("status", FeedStatus(url, state_json))
         yield from outputs
 
     def _poll(self, url: str, state: dict, now: float) -> tuple[dict, list]:
@@ -367,14 +368,12 @@ class _CommitFn(beam.DoFn):
 
     def process(self, element) -> Iterator[int]:
         _key, entries = element
-        seen, feeds, written = [], {}, 0
-        for entry in entries:
-            if entry[0] == "seen":
-                seen.append(entry[1])
-            elif entry[0] == "feed":
-                feeds[entry[1]] = json.loads(entry[2])
-            else:
-                written += 1
+        seen, feeds = [], {}
+        for kind, key, value in entries:  # "written" entries were only the barrier
+            if kind == "seen":
+                seen.append(key)
+            elif kind == "feed":
+                feeds[key] = json.loads(value)
         feed_state.commit(self.out, seen, feeds)
         beam.metrics.Metrics.counter("feeds", "committed_items").inc(len(seen))
         yield len(seen)

@@ -288,7 +288,6 @@ _FRAGMENT_WORDS = frozenset(
     "in on at by from with as into over after before about says said amid possibly "
     "confirms warns".split()
 )
-_NAME_JOINERS = frozenset({"of", "and", "the", "for", "de", "du", "la", "le", "von", "van", "al", "bin"})
 
 
 def _clean_entity_text(text: str) -> str:

@@ -158,11 +158,8 @@ def _error_id(row: ErrorRecord) -> str:
     return f"{row.source}\0{row.stage}\0{row.error}"
 
 
-def _index_id(row: IndexEntry) -> str:
-    return row.article_id
-
-
-def _article_id(row: Article) -> str:
+def _article_id(row) -> str:
+    """Articles and index entries: one file row per article id."""
     return row.article_id
 
 
@@ -188,6 +185,6 @@ class WriteWarehouse(beam.PTransform):
             out, ErrorRecord, "errors", run, _flat_key(self.buckets, _error_id), _error_id,
             lambda _key: "errors")
         index = tables["index"] | "WriteIndex" >> _WriteTable(
-            out, IndexEntry, "index", run, _flat_key(self.buckets, _index_id), _index_id,
+            out, IndexEntry, "index", run, _flat_key(self.buckets, _article_id), _article_id,
             lambda _key: "_index", wait_for=articles)
         return (articles, duplicates, errors, index) | "WrittenFiles" >> beam.Flatten()
