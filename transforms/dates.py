@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 from typing import Optional
 
 # Dates outside this window are junk more often than news: epoch defaults,
@@ -47,6 +48,11 @@ def parse_date(text: object, now: Optional[dt.datetime] = None) -> Optional[int]
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         parsed = None
+    if parsed is None:
+        try:  # RFC 822 (feeds, e-mail, HTTP), without the slow free-form parser
+            parsed = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            parsed = None
     if parsed is None:
         import dateparser  # slow to import; only needed off the ISO fast path
 

@@ -18,7 +18,6 @@ JSON Feed 1.x is parsed here (feedparser does not read it).
 
 from __future__ import annotations
 
-import email.utils
 import json
 import pathlib
 import pickle
@@ -32,7 +31,7 @@ import xml.etree.ElementTree as ET
 from typing import NamedTuple, Optional
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from transforms.dates import parse_date, sane_micros
+from transforms.dates import parse_date
 from transforms.errors import Rejected
 
 
@@ -198,11 +197,7 @@ def _entry_date(entry) -> Optional[int]:
     # feedparser's *_parsed can turn impossible dates into plausible wrong
     # ones; parse the raw strings ourselves, within the sane window.
     for key in ("published", "updated", "created"):
-        value = entry.get(key)
-        try:  # RFC 822, the common case, without the slow free-form parser
-            micros = sane_micros(email.utils.parsedate_to_datetime(value))
-        except (TypeError, ValueError, IndexError, OverflowError):
-            micros = parse_date(value)
+        micros = parse_date(entry.get(key))
         if micros is not None:
             return micros
     return None
