@@ -43,6 +43,7 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 class InputFile(NamedTuple):
     path: str  # as matched (absolute for remote schemes)
     source: str  # as the user gave it (or joined under the directory they gave)
+    size: int  # bytes, from the listing: no second lookup per file when reading
 
 
 class InputError(ValueError):
@@ -101,7 +102,8 @@ def expand_input(spec: InputPattern) -> list[InputFile]:
     listed, supported or not, so that an unsupported one becomes an error row.
     """
     arg, pattern = spec
-    files = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+    sizes = {m.path: m.size_in_bytes for m in FileSystems.match([pattern])[0].metadata_list}
+    files = sorted(sizes)
     if pattern.endswith("/**"):
         base = pattern[:-3]
         files = [f for f in files if not any(
@@ -109,15 +111,15 @@ def expand_input(spec: InputPattern) -> list[InputFile]:
     elif _is_glob(pattern):
         files = [f for f in files if not f.rsplit("/", 1)[-1].startswith(".")]
     out = []
-    for path in files:
-        source = path
+    for matched in files:
+        path = source = matched
         if pattern.endswith("/**") and "://" not in arg:
             source = str(pathlib.PurePath(arg) / _relative(path, pattern[:-3]))
         elif "://" not in arg and not _is_glob(arg):
             source = arg
         if "://" not in path:
             path = str(pathlib.Path(path).resolve())
-        out.append(InputFile(path, source))
+        out.append(InputFile(path, source, sizes[matched]))
     # A runner that splits a bundle into equal contiguous or round-robin parts
     # (the DirectRunner does) would hand neighbours in a listing -- often the same
     # kind of file, e.g. alternating .txt/.html -- to the same worker; a stable
@@ -232,7 +234,7 @@ class ReadFileFn(beam.DoFn):
         if kind is None:
             raise Rejected("unsupported_type",
                             "not .txt, .html, .htm, .json or .jsonl (optionally .gz)")
-        data = self._read_bytes(item.path)
+        data = self._read_bytes(item.path, item.size)
         if not data.strip():
             raise Rejected("empty", "the file is empty")
         locator = locator_for(item.path)
@@ -248,8 +250,7 @@ class ReadFileFn(beam.DoFn):
             text = self._decode(data)
             yield from self._json_documents(item, locator, text)
 
-    def _read_bytes(self, path: str) -> bytes:
-        size = FileSystems.match([path])[0].metadata_list[0].size_in_bytes
+    def _read_bytes(self, path: str, size: int) -> bytes:
         if size > self.max_bytes:
             raise Rejected("too_large", f"{size} bytes, over the {self.max_bytes}-byte limit")
         compression = CompressionTypes.GZIP if path.lower().endswith(".gz") else (
