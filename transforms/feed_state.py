@@ -21,7 +21,6 @@ added to ``seen``, so those items are not ingested (or rejected) a second time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from typing import Iterable, Mapping, Optional
@@ -29,7 +28,7 @@ from typing import Iterable, Mapping, Optional
 from apache_beam.io.filesystems import FileSystems
 
 from transforms.ids import now_micros
-from transforms.write import publish_atomically
+from transforms.write import digest, publish_atomically
 
 STATE_DIR = "_state"
 
@@ -74,21 +73,18 @@ def last_commit(out: str) -> Optional[int]:
     return json.loads(data)["committed_at"] if data else None
 
 
-def commit(out: str, seen_ids: Iterable[str], feed_states: Mapping[str, dict],
-           now_us: Optional[int] = None) -> None:
+def commit(out: str, seen_ids: Iterable[str], feed_states: Mapping[str, dict]) -> None:
     """Record ``seen_ids`` and the new ``feed_states`` (merged into feeds.json)."""
     ids = sorted(set(seen_ids))
     if ids:
-        digest = hashlib.blake2b("\n".join(ids).encode(), digest_size=8).hexdigest()
-        _write_atomically(_path(out, "seen", f"part-{time.time_ns()}-{digest}.txt"),
+        _write_atomically(_path(out, "seen", f"part-{time.time_ns()}-{digest(ids)}.txt"),
                           ("\n".join(ids) + "\n").encode("ascii"))
     if feed_states:
         states = load_feed_states(out)
         states.update(feed_states)
         _write_atomically(_path(out, "feeds.json"),
                           json.dumps(states, sort_keys=True, indent=1).encode())
-    now_us = now_micros() if now_us is None else now_us
-    _write_atomically(_path(out, "commit.json"), json.dumps({"committed_at": now_us}).encode())
+    _write_atomically(_path(out, "commit.json"), json.dumps({"committed_at": now_micros()}).encode())
 
 
 def _files_since(pattern: str, since_seconds: float) -> list[str]:

@@ -48,7 +48,9 @@ def partition_of(article: Article) -> tuple[str, str]:
     return date, _SLUG.sub("-", theme.lower()).strip("-") or "unclassified"
 
 
-def _digest(ids: Iterable[str]) -> str:
+def digest(ids: Iterable[str]) -> str:
+    """A short stable name for ids given in a fixed order: files named by their
+    content, so a retried write replaces its file instead of adding one."""
     h = hashlib.blake2b(digest_size=8)
     for i in ids:
         h.update(i.encode())
@@ -88,7 +90,7 @@ def write_parquet_atomically(out: str, directory: str, record: type, rows: list,
                              id_of: Callable) -> str:
     """Write ``rows`` to ``out/directory/part-<run>-<digest>.parquet`` via ``_tmp/``."""
     rows = sorted(rows, key=id_of)
-    name = f"part-{run_id}-{_digest(id_of(r) for r in rows)}.parquet"
+    name = f"part-{run_id}-{digest(id_of(r) for r in rows)}.parquet"
     final = FileSystems.join(out, *directory.split("/"), name)
     table = to_table(record, rows)
     return publish_atomically(
