@@ -57,11 +57,16 @@ def _command_parser(prog: str, positional: str, help_text: str) -> argparse.Argu
 CLI_ONLY_FLAGS = ("--no_progress", "--detach")
 
 
-def runs_locally(options: PipelineOptions) -> bool:
-    """Whether the workers share this machine (and so the progress directory)."""
+def runner_name(options: PipelineOptions) -> str:
+    """The runner as Beam resolves its name: "DirectRunner", "direct" -> "direct"."""
     runner = options.view_as(StandardOptions).runner or "DirectRunner"
     name = runner if isinstance(runner, str) else type(runner).__name__
-    name = name.lower().removesuffix("runner")
+    return name.lower().removesuffix("runner")
+
+
+def runs_locally(options: PipelineOptions) -> bool:
+    """Whether the workers share this machine (and so the progress directory)."""
+    name = runner_name(options)
     if name in ("direct", "prism", "fnapi", "switchingdirect", "bundlebased"):
         return True
     return name == "portable" and options.view_as(PortableOptions).job_endpoint == "embed"

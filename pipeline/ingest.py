@@ -153,7 +153,7 @@ def ingest(argv: Sequence[str]) -> int:
     # Imported here: pipeline.cli registers this command, so a module-level
     # import would be circular.
     from pipeline.cli import UsageError, _check_output, _counters, _run_id, \
-        _run_with_progress, parse_command, submit_detached, summarize
+        _run_with_progress, parse_command, runner_name, submit_detached, summarize
 
     args, options = parse_command(argv, "newsbeam ingest", "feeds",
                                   "Follow feeds (URLs, .txt or .opml lists) into the warehouse.")
@@ -171,8 +171,7 @@ def ingest(argv: Sequence[str]) -> int:
     if recovered:
         print(f"newsbeam: {recovered} items written before an interruption marked as ingested",
               file=sys.stderr)
-    direct = options.view_as(StandardOptions).runner in (None, "DirectRunner", "direct")
-    if not opts.feeds_once and not direct:
+    if not opts.feeds_once and runner_name(options) != "direct":
         # One unbounded streaming job on a streaming runner.
         options.view_as(StandardOptions).streaming = True
         p = beam.Pipeline(options=options)

@@ -113,3 +113,18 @@ def test_worker_processes_do_not_flood_the_terminal(tmp_path, capfd):
     out, err = capfd.readouterr()
     assert "wrote 1 article rows" in out
     assert "sdk_worker" not in err and "INFO" not in err, err[:2000]
+
+
+def test_runner_names_are_resolved_as_beam_resolves_them():
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipeline.cli import runner_name, runs_locally
+
+    for flags in ([], ["--runner=DirectRunner"], ["--runner=directrunner"], ["--runner=direct"]):
+        assert runner_name(PipelineOptions(flags)) == "direct"
+        assert runs_locally(PipelineOptions(flags))
+    assert runner_name(PipelineOptions(["--runner=DataflowRunner"])) == "dataflow"
+    assert not runs_locally(PipelineOptions(["--runner=DataflowRunner"]))
+    assert runs_locally(PipelineOptions(["--runner=PortableRunner", "--job_endpoint=embed"]))
+    assert not runs_locally(PipelineOptions(["--runner=PortableRunner",
+                                             "--job_endpoint=localhost:8099"]))
