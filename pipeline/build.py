@@ -31,7 +31,7 @@ def signatures_since(opts: NewsbeamOptions, now_micros: int) -> Optional[int]:
 
     Bounded by default: every index entry in the window goes through the LSH
     shuffle with its signature on every run (``benchmarks/dedup_window.py``:
-    100,000 entries cost a 5-article run 83-89 s and 8-10 GB, against 9 s and 0.7 GB
+    100,000 entries cost a 5-article run 78-89 s and 8-10 GB, against 8-9 s and 0.7 GB
     when they are older than the window).
     """
     if math.isinf(opts.dedup_window_days):
