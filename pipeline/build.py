@@ -6,24 +6,21 @@ import math
 from typing import Any, Optional
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 
 from pipeline.options import NewsbeamOptions
 from transforms.clean import CleanArticles
 from transforms.dedup import Deduplicate
 from transforms.progress import CountProgress
 from transforms.read import InputPattern, ReadArticles
+from transforms.recorded import ReadRecordedIds, SkipRecorded
 from transforms.tag import TagArticles
-from transforms.write import WriteWarehouse
+from transforms import warehouse
+from transforms.write import CommitRun, WriteWarehouse
 
 
 def _given(**kwargs: Any) -> dict[str, Any]:
     """Only the settings the user gave: each stage keeps its own defaults."""
     return {k: v for k, v in kwargs.items() if v is not None}
-
-
-def index_pattern(out: str) -> str:
-    return FileSystems.join(out, "_index", "*.parquet")
 
 
 def signatures_since(opts: NewsbeamOptions, now_micros: int) -> Optional[int]:
@@ -41,16 +38,18 @@ def signatures_since(opts: NewsbeamOptions, now_micros: int) -> Optional[int]:
 
 def clean_dedup_tag_write(documents: beam.PCollection, earlier_errors: tuple, opts: NewsbeamOptions,
                           run_id: str, now_micros: int) -> beam.PCollection:
-    """The stages every input shares: clean → deduplicate → tag → write to ``opts.out``.
+    """The stages every input shares: clean → deduplicate → tag → stage files under ``opts.out``.
 
     ``earlier_errors``: error PCollections of the steps before (read, poll,
-    fetch), written with this chain's. Returns the written files (a barrier
-    for steps that must follow the writes).
+    fetch), written with this chain's. Inputs the warehouse already accounts
+    for (``transforms.recorded``) add no row. Returns the staged files, for
+    :class:`CommitRun`.
     """
+    recorded = documents.pipeline | "ReadRecordedIds" >> ReadRecordedIds(opts.out)
     cleaned = documents | "CleanArticles" >> CleanArticles(
         **_given(timeout_seconds=opts.extract_timeout))
     deduped = cleaned["articles"] | "Deduplicate" >> Deduplicate(
-        index_pattern=index_pattern(opts.out),
+        index_pattern=warehouse.table_pattern(opts.out, "_index"), recorded=recorded,
         **_given(threshold=opts.dedup_threshold, num_perm=opts.dedup_num_perm,
                  shingle_size=opts.dedup_shingle_size,
                  signatures_since=signatures_since(opts, now_micros)))
@@ -58,7 +57,9 @@ def clean_dedup_tag_write(documents: beam.PCollection, earlier_errors: tuple, op
         **_given(model=opts.spacy_model, lexicon_path=opts.theme_lexicon,
                  batch_size=opts.tag_batch_size))
     articles = tagged["articles"] | "ProgressTag" >> CountProgress(opts.progress_dir, "tagged")
-    errors = (*earlier_errors, cleaned["errors"], tagged["errors"]) | "MergeErrors" >> beam.Flatten()
+    errors = ((*earlier_errors, cleaned["errors"], tagged["errors"])
+              | "MergeErrors" >> beam.Flatten()
+              | "SkipRecordedErrors" >> SkipRecorded(recorded))
     return {
         "articles": articles,
         "duplicates": deduped["duplicates"],
@@ -68,8 +69,12 @@ def clean_dedup_tag_write(documents: beam.PCollection, earlier_errors: tuple, op
 
 
 def build_backfill(p: beam.Pipeline, inputs: list[InputPattern], opts: NewsbeamOptions,
-                   run_id: str, ingested_at: int) -> None:
-    """Read → clean → deduplicate → tag → write, for the given input patterns."""
+                   run_id: str, ingested_at: int, base: int) -> None:
+    """Read → clean → deduplicate → tag → write → commit, for the given input patterns.
+
+    ``base``: the log position the run starts from (``warehouse.begin``).
+    """
     read = p | "ReadArticles" >> ReadArticles(inputs, opts.max_input_bytes, ingested_at)
     documents = read["documents"] | "ProgressRead" >> CountProgress(opts.progress_dir, "read")
-    clean_dedup_tag_write(documents, (read["errors"],), opts, run_id, ingested_at)
+    staged = clean_dedup_tag_write(documents, (read["errors"],), opts, run_id, ingested_at)
+    staged | "CommitRun" >> CommitRun(opts.out, run_id, base)

@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -25,6 +26,7 @@ from apache_beam.options.pipeline_options import (DirectOptions, PipelineOptions
 
 from pipeline.build import build_backfill
 from pipeline.options import NewsbeamOptions, OptionsError, make_options
+from transforms import warehouse
 from transforms.ids import now_micros
 from transforms.progress import read_progress
 from transforms.read import InputError, expand_input, resolve_inputs
@@ -211,9 +213,10 @@ def summarize(counters: dict[tuple[str, str], int], out: str, seconds: float) ->
     for partition in sorted(partitions):
         date, theme = (part.split("=", 1)[1] for part in partition.split("/"))
         lines.append(f"  {date}  {theme:<36} {partitions[partition]:>6}")
-    already = sum(v for (ns, n), v in counters.items() if n == "already_in_warehouse")
+    already = sum(v for (ns, n), v in counters.items()
+                  if n in ("already_in_warehouse", "already_recorded"))
     lines.append(f"  duplicates: {total('duplicates:')}   errors: {total('errors:')}"
-                 f"   already in warehouse: {already}")
+                 f"   already recorded: {already}")
     reasons = sorted((n.split(":", 1)[1], v) for (ns, n), v in counters.items()
                      if n.startswith("error:") and v)
     if reasons:
@@ -233,6 +236,55 @@ def parse_command(argv: Sequence[str], prog: str, positional: str,
         raise UsageError(str(exc)) from exc
 
 
+def report_recovery(recovery: warehouse.Recovery) -> None:
+    if recovery.rolled_forward or recovery.removed:
+        print(f"newsbeam: settled interrupted runs: {recovery.rolled_forward} committed run(s) "
+              f"finished publishing, {recovery.removed} uncommitted run(s) removed",
+              file=sys.stderr)
+
+
+@contextlib.contextmanager
+def exclusive_run(out: str):
+    """Hold the writer lock and settle earlier interrupted runs, for one command.
+
+    Yields a function that starts a run (``warehouse.begin``); a run that fails
+    is settled again before the lock is let go, so its staged files do not
+    linger: removed when uncommitted, published when it had committed.
+    """
+    try:
+        with warehouse.writer_lock(out):
+            report_recovery(warehouse.recover(out))
+            try:
+                yield lambda run_id: warehouse.begin(out, run_id)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    warehouse.recover(out)
+                raise
+    except warehouse.WriterBusy as exc:
+        raise UsageError(str(exc)) from exc
+
+
+_ERRNO_TEXT = re.compile(r"\[Errno (\d+)\] ([^\n:']+)(?:: '([^'\n]+)')?")
+
+
+def describe_failure(exc: BaseException) -> Optional[str]:
+    """The OS error that failed a run, as ``No space left on device: /path``.
+
+    A DirectRunner with worker processes reports only the workers' traceback
+    text, so the text is searched when no OSError is attached.
+    """
+    if isinstance(exc, warehouse.WarehouseError):
+        return str(exc)
+    inner = warehouse.os_error(exc)
+    if isinstance(inner, OSError) and inner.errno is not None:
+        return warehouse.describe(inner)
+    found = _ERRNO_TEXT.findall(str(exc))
+    if found:
+        _, text, path = found[-1]
+        return f"{text}: {path}" if path else text
+    return None
+
+
 def backfill(argv: Sequence[str]) -> int:
     args, options = parse_command(argv, "newsbeam backfill", "inputs",
                                   "Read files into the warehouse: clean, deduplicate, tag, write.")
@@ -244,10 +296,14 @@ def backfill(argv: Sequence[str]) -> int:
         raise UsageError(str(exc)) from exc
     run_id = _run_id(dt.datetime.now(dt.timezone.utc))
     if args.detach:
+        # The job outlives this process: no lock is held; the commit step still
+        # refuses to commit over a run that committed meanwhile.
+        report_recovery(warehouse.recover(opts.out))
         p = beam.Pipeline(options=options)
-        build_backfill(p, patterns, opts, run_id, now_micros())
+        build_backfill(p, patterns, opts, run_id, now_micros(), warehouse.begin(opts.out, run_id))
         return submit_detached(p)
-    with tempfile.TemporaryDirectory(prefix="newsbeam-progress-") as progress_dir:
+    with exclusive_run(opts.out) as begin, \
+            tempfile.TemporaryDirectory(prefix="newsbeam-progress-") as progress_dir:
         show = not args.no_progress and opts.progress_dir is None and runs_locally(options)
         total = 0
         if show:
@@ -255,7 +311,7 @@ def backfill(argv: Sequence[str]) -> int:
             # Listing local inputs is cheap; it gives the bar its total.
             total = len({f.path for spec in patterns for f in expand_input(spec)})
         p = beam.Pipeline(options=options)
-        build_backfill(p, patterns, opts, run_id, now_micros())
+        build_backfill(p, patterns, opts, run_id, now_micros(), begin(run_id))
         t0 = time.monotonic()
         result, interrupted = _run_with_progress(p, progress_dir if show else None, total)
         seconds = time.monotonic() - t0
@@ -283,6 +339,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except UsageError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        cause = describe_failure(exc)
+        if cause is None:
+            raise
+        print(f"newsbeam: error: {cause}\nnewsbeam: a run that had not committed added "
+              "nothing; a committed one is finished at the next start", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -32,12 +32,13 @@ from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
 from pipeline.build import clean_dedup_tag_write
 from pipeline.options import NewsbeamOptions, OptionsError
-from transforms import feed_state
+from transforms import warehouse
 from transforms.feed_parse import resolve_feeds
-from transforms.feeds import CommitFeedState, FetchArticles, PollFeeds, PollSettings, \
-    SelectNewItems
+from transforms.feeds import FetchArticles, PollFeeds, PollSettings, SelectNewItems, \
+    StageFeedState
 from transforms.fetch import DEFAULT_USER_AGENT, FetchConfig
 from transforms.ids import now_micros
+from transforms.write import CommitRun
 
 
 class IngestOptions(PipelineOptions):
@@ -105,11 +106,13 @@ def poll_settings(opts: IngestOptions) -> PollSettings:
 
 
 def build_ingest(p: beam.Pipeline, feeds: list[str], opts: IngestOptions, nb: NewsbeamOptions,
-                 run_id: str, ticks: Optional[int] = None, start: Optional[float] = None) -> None:
+                 run_id: str, base: int, ticks: Optional[int] = None,
+                 start: Optional[float] = None) -> None:
     """Wire the ingest pipeline.
 
     ``ticks=None``: bounded, one poll (``--once``). Otherwise a ``PeriodicImpulse``
-    of ``ticks`` polls from ``start`` (``0``: endless) and fixed windows.
+    of ``ticks`` polls from ``start`` (``0``: endless) and fixed windows, each
+    window committed on its own. ``base``: the log position the run starts from.
     """
     out = nb.out
     config = fetch_config(opts, nb)
@@ -132,9 +135,12 @@ def build_ingest(p: beam.Pipeline, feeds: list[str], opts: IngestOptions, nb: Ne
         poll_errors = poll_errors | "WindowPollErrors" >> fixed()
     fetched = new | "FetchArticles" >> FetchArticles(config, opts.feeds_fetch_workers)
     # The index is read once when the pipeline starts; so is the dedup window.
-    written = clean_dedup_tag_write(fetched["documents"], (poll_errors, fetched["errors"]), nb,
-                                    run_id, now_micros())
-    _ = (new, status, written) | "CommitFeedState" >> CommitFeedState(out)
+    staged = clean_dedup_tag_write(fetched["documents"], (poll_errors, fetched["errors"]), nb,
+                                   run_id, now_micros())
+    state = (new, status) | "StageFeedState" >> StageFeedState(out, run_id)
+    _ = ((staged, state)
+         | "RowsAndState" >> beam.Flatten()
+         | "CommitPoll" >> CommitRun(out, run_id, base, final=ticks in (None, 1)))
 
 
 def status_line(counters: dict, poll: int, seconds: float) -> str:
@@ -152,8 +158,8 @@ def status_line(counters: dict, poll: int, seconds: float) -> str:
 def ingest(argv: Sequence[str]) -> int:
     # Imported here: pipeline.cli registers this command, so a module-level
     # import would be circular.
-    from pipeline.cli import UsageError, _check_output, _counters, _run_id, \
-        _run_with_progress, parse_command, runner_name, submit_detached, summarize
+    from pipeline.cli import UsageError, _check_output, _run_id, exclusive_run, parse_command, \
+        report_recovery, runner_name, submit_detached
 
     args, options = parse_command(argv, "newsbeam ingest", "feeds",
                                   "Follow feeds (URLs, .txt or .opml lists) into the warehouse.")
@@ -167,20 +173,28 @@ def ingest(argv: Sequence[str]) -> int:
         _check_output(nb.out)
     except (OptionsError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
-    recovered = feed_state.recover(nb.out)
-    if recovered:
-        print(f"newsbeam: {recovered} items written before an interruption marked as ingested",
-              file=sys.stderr)
     if not opts.feeds_once and runner_name(options) != "direct":
-        # One unbounded streaming job on a streaming runner.
+        # One unbounded streaming job on a streaming runner; it outlives this
+        # process when detached, so no lock is held (the commit step still
+        # refuses to commit over another writer's commit).
+        report_recovery(warehouse.recover(nb.out))
         options.view_as(StandardOptions).streaming = True
+        run_id = _run_id(dt.datetime.now(dt.timezone.utc))
         p = beam.Pipeline(options=options)
-        build_ingest(p, feeds, opts, nb, _run_id(dt.datetime.now(dt.timezone.utc)),
+        build_ingest(p, feeds, opts, nb, run_id, warehouse.begin(nb.out, run_id),
                      ticks=opts.feeds_polls)
         if args.detach:
             return submit_detached(p)
         p.run().wait_until_finish()
         return 0
+    with exclusive_run(nb.out) as begin:
+        return _follow_locally(options, feeds, opts, nb, begin)
+
+
+def _follow_locally(options, feeds, opts: IngestOptions, nb: NewsbeamOptions, begin) -> int:
+    """One pipeline run (and one commit) per poll, ``--interval`` apart."""
+    from pipeline.cli import _counters, _run_id, _run_with_progress, summarize
+
     totals: dict = {}
     started = time.monotonic()
     poll = 0
@@ -188,8 +202,9 @@ def ingest(argv: Sequence[str]) -> int:
         while True:
             poll += 1
             tick_start = time.time()
+            run_id = _run_id(dt.datetime.now(dt.timezone.utc))
             p = beam.Pipeline(options=options)
-            build_ingest(p, feeds, opts, nb, _run_id(dt.datetime.now(dt.timezone.utc)),
+            build_ingest(p, feeds, opts, nb, run_id, begin(run_id),
                          ticks=None if opts.feeds_once else 1, start=tick_start)
             t0 = time.monotonic()
             result, interrupted = _run_with_progress(p, None, 0)
@@ -198,16 +213,15 @@ def ingest(argv: Sequence[str]) -> int:
                 totals[key] = totals.get(key, 0) + value
             print(status_line(counters, poll, time.monotonic() - t0), file=sys.stderr, flush=True)
             if interrupted:
-                # The poll in flight was finished and its state committed.
+                # The poll in flight was finished and committed.
                 print(summarize(totals, nb.out, time.monotonic() - started))
                 return 130
             if opts.feeds_once or (opts.feeds_polls and poll >= opts.feeds_polls):
                 break
             time.sleep(max(0.0, tick_start + opts.feeds_interval - time.time()))
     except KeyboardInterrupt:
-        # Between polls, or a second Ctrl-C during one: rows of an aborted poll
-        # that were written are recovered at the next start; items not yet
-        # written were not committed and are polled again.
+        # Between polls, or a second Ctrl-C during one: an aborted poll did not
+        # commit, so its items are polled again at the next start.
         print("newsbeam: interrupted; stopping", file=sys.stderr)
         print(summarize(totals, nb.out, time.monotonic() - started))
         return 130

@@ -157,12 +157,12 @@ def _old_item(e: IndexEntry) -> tuple[str, tuple[str, str, bytes]]:
 
 
 def _skip_known(kv):
-    """New items not in the index; ids that are go to the ``known`` output."""
+    """New items not in the index nor otherwise recorded; ids that are go to ``known``."""
     aid, g = kv
     new = sorted(g["new"])
     if not new:
         return
-    if g["old"]:
+    if g["old"] or g["recorded"]:
         yield beam.pvalue.TaggedOutput("known", (aid, True))
     else:
         yield aid, new[0]  # the same id twice in one input: Assemble handles the extra copies
@@ -294,6 +294,10 @@ class Deduplicate(beam.PTransform):
     changed ``seed`` or ``shingle_size`` makes old signatures incomparable, so keep
     them fixed for a warehouse.
 
+    ``recorded`` (optional): ids of inputs the warehouse already holds a
+    duplicate or error row for (``transforms.recorded``); they are skipped like
+    re-read articles, so a re-run writes no second duplicate row.
+
     ``signatures_since`` (micros, optional) bounds the near-duplicate search
     across runs: index entries ingested earlier are still recognised by
     ``article_id`` (the same input again) and content hash (an exact copy), but
@@ -305,7 +309,8 @@ class Deduplicate(beam.PTransform):
                  num_perm: int = DEFAULTS["num_perm"], shingle_size: int = DEFAULTS["shingle_size"],
                  bands: Optional[int] = None, rows: int = DEFAULTS["rows"], seed: int = DEFAULTS["seed"],
                  cc_rounds: int = DEFAULTS["cc_rounds"], max_bucket: int = DEFAULTS["max_bucket"],
-                 signatures_since: Optional[int] = None):
+                 signatures_since: Optional[int] = None,
+                 recorded: Optional[beam.PCollection] = None):
         super().__init__()
         # Only num_perm given (the CLI's --dedup_num_perm): as many bands of ``rows`` as fit.
         bands = num_perm // rows if bands is None else bands
@@ -320,6 +325,7 @@ class Deduplicate(beam.PTransform):
         self.bands, self.rows, self.seed = bands, rows, seed
         self.cc_rounds, self.max_bucket = cc_rounds, max_bucket
         self.signatures_since = signatures_since
+        self.recorded = recorded
 
     def expand(self, articles: beam.PCollection[Article]) -> dict[str, beam.PCollection[Any]]:
         bands, rows, num_perm = self.bands, self.rows, self.num_perm
@@ -329,7 +335,10 @@ class Deduplicate(beam.PTransform):
                | "ReadIndex" >> ReadIndex(self.index_pattern, self.signatures_since)
                | "OldItems" >> beam.Map(_old_item))
 
-        fresh = ({"new": items, "old": old}
+        recorded = (self.recorded if self.recorded is not None else
+                    articles.pipeline | "NoRecorded" >> beam.Create([]).with_output_types(str))
+        fresh = ({"new": items, "old": old,
+                  "recorded": recorded | "MarkRecorded" >> beam.Map(lambda i: (i, True))}
                  | "JoinIndexById" >> beam.CoGroupByKey()
                  | "SkipKnown" >> beam.FlatMap(_skip_known).with_outputs("known", main="fresh"))
 

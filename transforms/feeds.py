@@ -8,7 +8,7 @@ in ``feed_parse``, ``fetch`` and ``feed_state``):
 * ``SelectNewItems`` : RawDocument  -> RawDocument whose id was never ingested
 * ``FetchArticles``  : RawDocument  -> {"documents": RawDocument with the page in body,
                                         "errors": ErrorRecord}
-* ``CommitFeedState``: (new items, feed status, written files) -> committed state
+* ``StageFeedState``: (new items, feed status) -> staged ``_state/`` files
 
 Error rows (``stage`` "feed" with the feed URL as ``source``, or "fetch" with
 the item link): any :class:`transforms.fetch.FetchError` reason, ``http_<status>``,
@@ -39,6 +39,7 @@ from transforms.feed_parse import FeedRejected, ParserProcess, item_locator
 from transforms.fetch import Fetcher, FetchConfig, FetchError, parse_retry_after
 from transforms.ids import article_id, now_micros
 from transforms.read import decode
+from transforms.warehouse import StagedFile
 
 
 class FeedStatus(NamedTuple):
@@ -360,46 +361,45 @@ class FetchArticles(beam.PTransform):
         return {"documents": fetched.documents, "errors": fetched.errors}
 
 
-# ---------------------------------------------------------------- state commit
+# ---------------------------------------------------------------- state
 
-class _CommitFn(beam.DoFn):
-    def __init__(self, out: str):
+class _StageStateFn(beam.DoFn):
+    def __init__(self, out: str, run_id: str):
         self.out = out
+        self.run_id = run_id
 
-    def process(self, element) -> Iterator[int]:
+    def process(self, element) -> Iterator[StagedFile]:
         _key, entries = element
         seen, feeds = [], {}
-        for kind, key, value in entries:  # "written" entries were only the barrier
+        for kind, key, value in entries:
             if kind == "seen":
                 seen.append(key)
-            elif kind == "feed":
+            else:
                 feeds[key] = json.loads(value)
-        feed_state.commit(self.out, seen, feeds)
         beam.metrics.Metrics.counter("feeds", "committed_items").inc(len(seen))
-        yield len(seen)
+        yield from feed_state.stage(self.out, self.run_id, seen, feeds)
 
 
-class CommitFeedState(beam.PTransform):
-    """Commit seen ids and feed state once the rows they cover are written.
+class StageFeedState(beam.PTransform):
+    """Stage the poll's seen ids and feed states, to be committed with its rows.
 
-    In:  (new items, feed status, written files) — the written files are only
-    a barrier: grouping all three under one key per window means the commit
-    runs after the window's writes have finished.
-    Out: number of item ids committed per window.
+    In:  (new items, feed status).
+    Out: StagedFile for ``_state/`` files, one group per window; give them to
+    ``write.CommitRun`` together with the rows' files, so state and rows are
+    committed in one step.
     """
 
-    def __init__(self, out: str):
+    def __init__(self, out: str, run_id: str):
         super().__init__()
         self.out = out
+        self.run_id = run_id
 
-    def expand(self, inputs: tuple) -> beam.PCollection:
-        items, status, written = inputs
+    def expand(self, inputs: tuple) -> beam.PCollection[StagedFile]:
+        items, status = inputs
         return (
             (items | "SeenIds" >> beam.Map(lambda raw: ("state", ("seen", article_id(raw), ""))),
              status | "FeedStates" >> beam.Map(lambda s: ("state", ("feed", s.feed_url,
-                                                                    s.state_json))),
-             written | "WrittenFiles" >> beam.Map(lambda w: ("state", ("written", w[1], ""))))
-            | "MergeForCommit" >> beam.Flatten()
-            | "AfterWrites" >> beam.GroupByKey()
-            | "Commit" >> beam.ParDo(_CommitFn(self.out)))
-
+                                                                    s.state_json))))
+            | "MergeState" >> beam.Flatten()
+            | "OnePerPoll" >> beam.GroupByKey()
+            | "StageState" >> beam.ParDo(_StageStateFn(self.out, self.run_id)))

@@ -1,26 +1,20 @@
-"""Write the warehouse: Hive-partitioned articles plus duplicates, errors, index.
+"""Write a run's rows into the warehouse, exactly once.
 
 In:  ``{"articles": Article, "duplicates": Duplicate, "errors": ErrorRecord,
        "index": IndexEntry}`` PCollections (any may be empty).
-Out: PCollection of ``(table, path, rows)`` for every file written.
+Out: PCollection of :class:`transforms.warehouse.StagedFile` for every file written.
 
-Layout under ``out``::
+Files go to the run's staging folder (``transforms.warehouse`` owns the layout
+and the commit protocol), under the relative paths they will have::
 
     articles/date=YYYY-MM-DD/theme=<slug>/part-<run>-<digest>.parquet
     duplicates/part-<run>-<digest>.parquet
     errors/part-<run>-<digest>.parquet
     _index/part-<run>-<digest>.parquet     # what later runs dedup against
 
-Every file is written under ``_tmp/`` with a name no Parquet glob matches and
-renamed into place when complete, so readers never see a half-written file
-(a local rename is atomic; on object stores the copy publishes one complete
-object). File names are digests of their rows, so a retried bundle rewrites
-the same file instead of adding a second copy. ``_index`` files are written
-only after every article file of the run is in place, so a crash never leaves
-index entries without their articles (which would lose them). It can leave a
-run's articles unindexed: re-running the same inputs then rebuilds the same
-rows into the same file names, replacing them; only a re-run whose partition
-groups differ from the crashed run's would write such rows a second time.
+Nothing is visible in the warehouse until :class:`CommitRun` commits the run.
+File names are digests of their rows, so a retried bundle rewrites the same
+file instead of adding a second copy.
 """
 
 from __future__ import annotations
@@ -28,14 +22,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import uuid
-from typing import BinaryIO, Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 import apache_beam as beam
 import pyarrow.parquet as pq
-from apache_beam.io.filesystems import FileSystems
 
 from schemas import Article, Duplicate, ErrorRecord, IndexEntry, to_table
+from transforms import warehouse
+from transforms.warehouse import StagedFile
 
 _SLUG = re.compile(r"[^a-z0-9-]+")
 
@@ -62,40 +56,15 @@ def _bucket(key: str, buckets: int) -> int:
     return int(hashlib.blake2b(key.encode(), digest_size=4).hexdigest(), 16) % buckets
 
 
-def _mkdirs(path: str) -> None:
-    try:
-        FileSystems.mkdirs(path)
-    except OSError:
-        pass  # already there (local), or a no-op on object stores
-
-
-def publish_atomically(final: str, write: Callable[[BinaryIO], None],
-                       tmp_dir: Optional[str] = None) -> str:
-    """Write a file under a temporary name (``tmp_dir``, default beside it) and
-    rename it to ``final``, so a reader sees the old file or the new, never half."""
-    final_dir = final.rsplit("/", 1)[0]
-    tmp_dir = tmp_dir or final_dir
-    _mkdirs(final_dir)
-    _mkdirs(tmp_dir)
-    tmp = FileSystems.join(tmp_dir, f"{uuid.uuid4().hex}.inprogress")
-    with FileSystems.create(tmp) as handle:
-        write(handle)
-    # Rename replaces a file of the same name on local disks and object stores
-    # alike; deleting first would let a reader (or a crash) see neither.
-    FileSystems.rename([tmp], [final])
-    return final
-
-
-def write_parquet_atomically(out: str, directory: str, record: type, rows: list, run_id: str,
-                             id_of: Callable) -> str:
-    """Write ``rows`` to ``out/directory/part-<run>-<digest>.parquet`` via ``_tmp/``."""
+def stage_parquet(out: str, run_id: str, directory: str, record: type, rows: list,
+                  id_of: Callable) -> StagedFile:
+    """Stage ``rows`` as ``directory/part-<run>-<digest>.parquet`` of run ``run_id``."""
     rows = sorted(rows, key=id_of)
-    name = f"part-{run_id}-{digest(id_of(r) for r in rows)}.parquet"
-    final = FileSystems.join(out, *directory.split("/"), name)
+    relpath = f"{directory}/part-{run_id}-{digest(id_of(r) for r in rows)}.parquet"
     table = to_table(record, rows)
-    return publish_atomically(
-        final, lambda handle: pq.write_table(table, handle, compression="zstd"),
-        tmp_dir=FileSystems.join(out, "_tmp"))
+    warehouse.stage_file(out, run_id, relpath,
+                         lambda handle: pq.write_table(table, handle, compression="zstd"))
+    return StagedFile(directory.split("/", 1)[0], relpath, len(rows))
 
 
 class _WriteGroupFn(beam.DoFn):
@@ -108,32 +77,30 @@ class _WriteGroupFn(beam.DoFn):
         self.id_of = id_of
         self.directory_of = directory_of
 
-    def process(self, element, *_wait_for) -> Iterator[tuple[str, str, int]]:
+    def process(self, element) -> Iterator[StagedFile]:
         key, rows = element
         rows = list(rows)
-        path = write_parquet_atomically(self.out, self.directory_of(key), self.record, rows,
-                                        self.run_id, self.id_of)
+        staged = stage_parquet(self.out, self.run_id, self.directory_of(key), self.record, rows,
+                               self.id_of)
         beam.metrics.Metrics.counter("write", f"{self.table}:{key}").inc(len(rows))
-        yield self.table, path, len(rows)
+        yield staged
 
 
 class _WriteTable(beam.PTransform):
     """Group rows into files by key and write each group atomically."""
 
     def __init__(self, out: str, record: type, table: str, run_id: str, key_of: Callable,
-                 id_of: Callable, directory_of: Callable[[str], str], wait_for=None):
+                 id_of: Callable, directory_of: Callable[[str], str]):
         super().__init__()
         self.args = (out, record, table, run_id, id_of, directory_of)
         self.key_of = key_of
-        self.wait_for = wait_for
 
     def expand(self, rows):
-        side = [beam.pvalue.AsList(self.wait_for)] if self.wait_for is not None else []
         return (
             rows
             | "KeyByFile" >> beam.Map(lambda r, key_of=self.key_of: (key_of(r), r))
             | "GroupByFile" >> beam.GroupByKey()
-            | "WriteFiles" >> beam.ParDo(_WriteGroupFn(*self.args), *side)
+            | "WriteFiles" >> beam.ParDo(_WriteGroupFn(*self.args))
         )
 
 
@@ -166,7 +133,8 @@ def _article_id(row) -> str:
 
 
 class WriteWarehouse(beam.PTransform):
-    """Write the run's articles, duplicates, errors and index under ``out``."""
+    """Stage the run's articles, duplicates, errors and index files (see the module
+    docstring); commit them with :class:`CommitRun`."""
 
     def __init__(self, out: str, run_id: str, shards_per_partition: int = 1,
                  buckets: int = 8):
@@ -188,5 +156,42 @@ class WriteWarehouse(beam.PTransform):
             lambda _key: "errors")
         index = tables["index"] | "WriteIndex" >> _WriteTable(
             out, IndexEntry, "index", run, _flat_key(self.buckets, _article_id), _article_id,
-            lambda _key: "_index", wait_for=articles)
+            lambda _key: "_index")
         return (articles, duplicates, errors, index) | "WrittenFiles" >> beam.Flatten()
+
+
+class _CommitFn(beam.DoFn):
+    def __init__(self, out: str, run_id: str, base: int, final: bool):
+        self.out, self.run_id, self.base, self.final = out, run_id, base, final
+
+    def process(self, element) -> Iterator[int]:
+        _, files = element
+        files = list(files)
+        yield warehouse.commit(self.out, self.run_id, self.base, files, final=self.final)
+        beam.metrics.Metrics.counter("write", "committed_files").inc(len(files))
+
+
+class CommitRun(beam.PTransform):
+    """StagedFile -> the run's commit: one record in the log, then the files in place.
+
+    In:  every file the run (or, streaming, the window) staged.
+    Out: the commit's sequence number, one per window that staged anything.
+
+    All of a window's file names meet under one key, so the commit runs after
+    the last write; that is one small row per file, never the articles.
+    ``base`` is what :func:`transforms.warehouse.begin` returned; ``final``
+    (batch runs) removes the staging folder once published.
+    """
+
+    def __init__(self, out: str, run_id: str, base: int, final: bool = True):
+        super().__init__()
+        self.out, self.run_id, self.base, self.final = out, run_id, base, final
+
+    def expand(self, staged: beam.PCollection[StagedFile]) -> beam.PCollection[int]:
+        return (staged
+                | "OneKey" >> beam.Map(lambda f: ("run", f))
+                | "AllFiles" >> beam.GroupByKey()
+                | "Commit" >> beam.ParDo(_CommitFn(self.out, self.run_id, self.base, self.final)))
+
+
+beam.coders.registry.register_coder(StagedFile, beam.coders.RowCoder)

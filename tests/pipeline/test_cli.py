@@ -86,7 +86,7 @@ def test_rerun_adds_no_rows(warehouse, capsys):
     before = (len(articles(warehouse)[0]), count(warehouse, "duplicates"))
     assert main(["backfill", str(SEEDS), "--out", str(warehouse), "--no_progress"]) == 0
     assert (len(articles(warehouse)[0]), count(warehouse, "duplicates")) == before
-    assert "already in warehouse: 5" in capsys.readouterr().out
+    assert "already recorded: 5" in capsys.readouterr().out
 
 
 def test_summary_lists_partitions(tmp_path, capsys):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -186,28 +185,39 @@ def test_restart_after_sigkill_loses_and_repeats_nothing(tmp_path):
         assert len(_rows(tmp_path, "articles", ["article_id"])) == n_items
 
 
-def test_crash_between_writes_and_commit_repeats_no_error_row(tmp_path):
-    """Rows written but state not committed (killed in between): the next start
-    recognises the items that ended as error rows too, not only the articles."""
+def test_poll_failing_at_its_commit_adds_nothing_and_is_polled_again(tmp_path, monkeypatch):
+    """Rows staged but the commit failed (as a kill between the writes and the
+    commit would leave them): nothing is visible, and the next poll writes each
+    row once -- the error rows of items without a summary included."""
+    from transforms import warehouse
+
     with FeedServer() as s:
         gone = [dict(title=f"Gone {i}", link=s.url(f"/gone/{i}"), pubDate=DATE) for i in range(2)]
         s.routes["/feed.xml"] = Route(rss([_item(s, 0), *gone]))  # no validators: full each time
         _serve_pages(s, [0])  # /gone/* answer 404 and have no feed summary to fall back on
+
+        def fail(*_args, **_kwargs):
+            raise OSError(5, "Input/output error", str(tmp_path / "_log"))
+
+        with monkeypatch.context() as m:
+            m.setattr(warehouse, "commit", fail)
+            assert _ingest([s.url("/feed.xml")], tmp_path) == 1
+        assert not list(tmp_path.glob("[!_]*/**/*.parquet")) and not list(tmp_path.glob("_state/*"))
+        assert not list((tmp_path / "_staging").iterdir())  # the failed run cleaned up
+
         assert _ingest([s.url("/feed.xml")], tmp_path) == 0
         columns = ["source", "stage", "error", "article_id"]
-        first = sorted(tuple(r.values()) for r in _rows(tmp_path, "errors", columns))
+        rows = sorted(tuple(r.values()) for r in _rows(tmp_path, "errors", columns))
         gone_ids = sorted(article_id(RawDocument("", normalise_link(s.url(f"/gone/{i}")), None,
                                                  "feed", None, "", None, None, None, 0))
                           for i in range(2))
-        assert sorted(aid for _, stage, _, aid in first if stage == "clean") == gone_ids
-        assert sorted(aid for _, stage, _, aid in first if stage == "fetch") == gone_ids
-
-        # What a kill after the writes and before the first commit leaves behind.
-        shutil.rmtree(tmp_path / "_state")
-        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
-        assert sorted(tuple(r.values()) for r in _rows(tmp_path, "errors", columns)) == first
-        assert [len(s.requests_for(p)) for p in ("/a/0", "/gone/0", "/gone/1")] == [1, 1, 1]
+        assert sorted(aid for _, stage, _, aid in rows if stage == "clean") == gone_ids
+        assert sorted(aid for _, stage, _, aid in rows if stage == "fetch") == gone_ids
         assert len(_rows(tmp_path, "articles", ["article_id"])) == 1
+        # A further poll finds them all seen.
+        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
+        assert sorted(tuple(r.values()) for r in _rows(tmp_path, "errors", columns)) == rows
+        assert [len(s.requests_for(p)) for p in ("/a/0", "/gone/0", "/gone/1")] == [2, 2, 2]
 
 
 def test_streaming_run_writes_each_poll_in_its_window(tmp_path):
@@ -217,6 +227,7 @@ def test_streaming_run_writes_each_poll_in_its_window(tmp_path):
 
     from pipeline.ingest import IngestOptions, build_ingest
     from pipeline.options import NewsbeamOptions
+    from transforms import warehouse
 
     with FeedServer() as s:
         s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(2)]))
@@ -235,7 +246,8 @@ def test_streaming_run_writes_each_poll_in_its_window(tmp_path):
         t.start()
         p = beam.Pipeline(options=options)
         build_ingest(p, [s.url("/feed.xml")], options.view_as(IngestOptions),
-                     options.view_as(NewsbeamOptions), "stream", ticks=2)
+                     options.view_as(NewsbeamOptions), "stream",
+                     warehouse.begin(str(tmp_path), "stream"), ticks=2)
         p.run().wait_until_finish()
         t.join(5)
         assert len(s.requests_for("/feed.xml")) == 2
@@ -249,6 +261,9 @@ def test_streaming_run_writes_each_poll_in_its_window(tmp_path):
         first_poll, second_poll = _ids(s, range(2)), _ids(s, [2])
         assert file_of[second_poll[0]] not in {file_of[i] for i in first_poll}
         assert [len(s.requests_for(f"/a/{i}")) for i in range(3)] == [1, 1, 1]
+        # One commit per window, and nothing left staged but the run's marker.
+        assert len(list((tmp_path / "_log").glob("*.json"))) == 2
+        assert warehouse.recover(str(tmp_path)) == warehouse.Recovery(1, 0)
 
 
 EXTRACTION = ROOT.parent / "shared" / "eval" / "extraction"

@@ -35,7 +35,7 @@ def test_second_backfill_recognises_old_articles(tmp_path, capsys):
     shutil.copy(path, tmp_path / "new" / "003-again.txt")  # same text, new path: a new id
     capsys.readouterr()
     assert cli.main(["backfill", str(SEEDS), str(repost.parent), "--out", str(out), "--no_progress"]) == 0
-    assert "already in warehouse: 5" in capsys.readouterr().out
+    assert "already recorded: 5" in capsys.readouterr().out
 
     assert sorted(a["article_id"] for a in rows(out, "articles")) == sorted(a["article_id"] for a in first)
     seed3 = next(a["article_id"] for a in first if Path(a["source"]).name == path.name)

@@ -11,7 +11,7 @@ from apache_beam.testing.test_pipeline import TestPipeline  # noqa: F401
 from apache_beam.testing.util import assert_that, equal_to
 
 from schemas import RawDocument
-from transforms import feed_state
+from transforms import feed_state, warehouse
 from transforms.feed_parse import (FeedRejected, ParserProcess, defuse,
                                    normalise_link, read_feed_list, resolve_feeds,
                                    safe_link)
@@ -199,10 +199,16 @@ def _raw(link: str) -> RawDocument:
                        "s", None, None, 1)
 
 
+def _commit_state(out: str, run_id: str, seen, feeds) -> None:
+    """Stage and commit feed state as a poll does."""
+    base = warehouse.begin(out, run_id)
+    warehouse.commit(out, run_id, base, feed_state.stage(out, run_id, seen, feeds))
+
+
 def test_select_new_items_drops_committed_and_repeated_ids(tmp_path):
     out = str(tmp_path)
     old = _raw("http://e.example/old")
-    feed_state.commit(out, [article_id(old)], {})
+    _commit_state(out, "r1", [article_id(old)], {})
     new = _raw("http://e.example/new")
     again = _raw("HTTP://E.example/new#comments")  # same story, other feed or poll
     with TestPipeline() as p:
@@ -210,35 +216,19 @@ def test_select_new_items_drops_committed_and_repeated_ids(tmp_path):
         assert_that(kept | beam.Map(lambda r: r.locator), equal_to(["http://e.example/new"]))
 
 
-def test_state_commit_and_recovery(tmp_path):
+def test_state_is_visible_only_once_committed(tmp_path):
     out = str(tmp_path)
-    assert feed_state.load_seen(out) == set() and feed_state.recover(out) == 0
-    feed_state.commit(out, ["a", "b"], {"http://f/1": {"etag": "x"}})
-    feed_state.commit(out, ["c"], {"http://f/2": {"etag": "y"}})
+    assert feed_state.load_seen(out) == set() and feed_state.load_feed_states(out) == {}
+    _commit_state(out, "r1", ["a", "b"], {"http://f/1": {"etag": "x"}})
+    _commit_state(out, "r2", ["c"], {"http://f/2": {"etag": "y"}})
     assert feed_state.load_seen(out) == {"a", "b", "c"}
     assert feed_state.load_feed_states(out) == {"http://f/1": {"etag": "x"},
                                                 "http://f/2": {"etag": "y"}}
-    assert not list((tmp_path / "_state").rglob("*.inprogress"))
-    assert feed_state.recover(out) == 0  # no article files written since
-
-
-def test_recovery_reads_items_that_ended_as_error_rows(tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from schemas import ErrorRecord, to_table
-
-    out = str(tmp_path)
-    (tmp_path / "errors").mkdir()
-    rows = [ErrorRecord("http://x/1", "clean", "no_article", "", 0, "id-clean"),
-            ErrorRecord("http://x/2", "tag", "spacy_error", "", 0, "id-tag"),
-            # a failed fetch goes on with the feed summary: not the item's end
-            ErrorRecord("http://x/3", "fetch", "http_404", "", 0, "id-fetch"),
-            ErrorRecord("http://feed", "feed", "http_500", "", 0)]  # about a feed, no item
-    pq.write_table(to_table(ErrorRecord, rows), tmp_path / "errors" / "part-new.parquet")
-    # An error file written before error rows carried ids is skipped, not an error.
-    pq.write_table(pa.table({"source": ["http://x/4"], "stage": ["clean"]}),
-                   tmp_path / "errors" / "part-old.parquet")
-    assert feed_state.recover(out) == 2
-    assert feed_state.load_seen(out) == {"id-clean", "id-tag"}
-    assert feed_state.recover(out) == 0
+    # Staged but never committed (a poll killed before its commit): not there,
+    # and removed at the next start.
+    warehouse.begin(out, "r3")
+    feed_state.stage(out, "r3", ["d"], {"http://f/1": {"etag": "z"}})
+    assert feed_state.load_seen(out) == {"a", "b", "c"}
+    assert feed_state.load_feed_states(out)["http://f/1"] == {"etag": "x"}
+    assert warehouse.recover(out) == warehouse.Recovery(0, 1)
+    assert not list(tmp_path.rglob("*.inprogress")) and not list((tmp_path / "_staging").iterdir())

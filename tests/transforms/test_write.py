@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 import pathlib
 
 import apache_beam as beam
@@ -7,7 +8,8 @@ import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline
 
 from schemas import Article, Duplicate, ErrorRecord, IndexEntry, arrow_schema, from_table
-from transforms.write import WriteWarehouse, partition_of
+from transforms import warehouse
+from transforms.write import CommitRun, WriteWarehouse, partition_of
 
 DAY = int(dt.datetime(2024, 10, 23, 23, 59, tzinfo=dt.timezone.utc).timestamp() * 1e6)
 INGESTED = int(dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.timezone.utc).timestamp() * 1e6)
@@ -25,6 +27,7 @@ def test_partition_of_prefers_publication_date_and_first_theme():
 
 
 def _run(out, articles, duplicates=(), errors=(), index=(), run_id="r1"):
+    base = warehouse.begin(str(out), run_id)
     with TestPipeline() as p:
         tables = {
             "articles": p | "A" >> beam.Create(articles, reshuffle=False).with_output_types(Article),
@@ -32,7 +35,7 @@ def _run(out, articles, duplicates=(), errors=(), index=(), run_id="r1"):
             "errors": p | "E" >> beam.Create(list(errors)).with_output_types(ErrorRecord),
             "index": p | "I" >> beam.Create(list(index)).with_output_types(IndexEntry),
         }
-        tables | WriteWarehouse(str(out), run_id)
+        tables | WriteWarehouse(str(out), run_id) | CommitRun(str(out), run_id, base)
 
 
 def test_write_warehouse_layout_schema_and_atomic_names(tmp_path):
@@ -43,12 +46,15 @@ def test_write_warehouse_layout_schema_and_atomic_names(tmp_path):
     idx = IndexEntry("a", "ha", [np.int64(1), np.int64(-2)], INGESTED)
     _run(tmp_path, rows, [dup], [err], [idx])
 
-    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.parquet"))
+    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.parquet")
+                   if not p.is_relative_to(tmp_path / "_staging"))
     dirs = sorted({f.rsplit("/", 1)[0] for f in files})
     assert dirs == ["_index", "articles/date=2024-10-23/theme=politics",
                     "articles/date=2026-11-21/theme=sport", "duplicates", "errors"]
     assert all(pathlib.PurePath(f).name.startswith("part-r1-") for f in files)
-    assert not list((tmp_path / "_tmp").iterdir())  # nothing half-written left behind
+    assert not list((tmp_path / "_staging").iterdir())  # nothing staged left behind
+    (log,) = (tmp_path / "_log").iterdir()
+    assert sorted(f["path"] for f in json.loads(log.read_text())["files"]) == files
 
     politics = pq.read_table(next((tmp_path / "articles/date=2024-10-23/theme=politics")
                                   .glob("*.parquet")))
@@ -59,10 +65,10 @@ def test_write_warehouse_layout_schema_and_atomic_names(tmp_path):
     assert from_table(IndexEntry, pq.read_table(tmp_path / "_index")) == [idx]
 
 
-def test_rewriting_the_same_rows_replaces_the_same_file(tmp_path):
+def test_a_retried_write_replaces_the_same_staged_file(tmp_path):
     rows = [article("a", ["politics"], DAY)]
     _run(tmp_path, rows)
-    _run(tmp_path, rows)
+    _run(tmp_path, rows)  # the same run id again: what a retried bundle does
     files = list((tmp_path / "articles").rglob("*.parquet"))
     assert len(files) == 1
     assert pq.read_table(files[0]).num_rows == 1
