@@ -25,3 +25,14 @@ def article_id(raw: RawDocument) -> str:
         h.update(b"\0")
         h.update(hashlib.sha256(raw.body.encode("utf-8", "surrogatepass")).digest())
     return h.hexdigest()
+
+
+def input_id(locator: str) -> str:
+    """A stable id for an input (a file, or ``<file>#L<n>``) that ended as an error row.
+
+    The same locator gives the same id on every run, so a re-run can recognise
+    an error it already recorded; the prefix keeps it apart from every
+    :func:`article_id` (bare hex).
+    """
+    digest = hashlib.blake2b(locator.encode("utf-8", "surrogatepass"), digest_size=16)
+    return "input-" + digest.hexdigest()

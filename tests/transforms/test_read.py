@@ -1,16 +1,29 @@
+import bz2
 import gzip
 import json
+import os
 import pathlib
+import pickle
+import shutil
+import tempfile
+import tracemalloc
+import traceback
+import zlib
 
 import apache_beam as beam
 import pytest
+from apache_beam.pvalue import TaggedOutput
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from schemas import RawDocument
-from transforms.read import (InputError, ReadArticles, decode, kind_of, list_inputs, locator_for,
-                             resolve_inputs,
-                             looks_binary)
+from schemas import ErrorRecord, RawDocument
+from transforms import read
+from transforms.errors import Rejected
+from transforms.ids import article_id, input_id
+from transforms.read import (DEFAULT_MAX_BYTES, InputError, ReadArticles, ReadFileFn, decode,
+                             kind_of, list_inputs, locator_for, looks_binary,
+                             read_content, resolve_inputs)
+from transforms.text import clean_str
 
 INGESTED = 1_700_000_000_000_000
 
@@ -21,6 +34,7 @@ def test_kind_of_knows_the_supported_extensions():
     assert kind_of("x.htm") == "html"
     assert kind_of("x.jsonl.gz") == "json"
     assert kind_of("x.json") == "json"
+    assert kind_of("x.TXT.bz2") == "text"
     assert kind_of("x.md") is None
     assert kind_of("x.gz") is None
 
@@ -122,3 +136,210 @@ def test_read_articles_emits_documents_and_error_rows(tmp_path):
         assert_that(out["documents"], equal_to(expected_docs), label="Documents")
         errors = out["errors"] | beam.Map(lambda e: (e.source, e.error))
         assert_that(errors, equal_to(expected_errors), label="Errors")
+
+
+# --- hostile inputs: each one an error row, never the end of the run ------------
+
+
+def _read_items(items, max_bytes=DEFAULT_MAX_BYTES):
+    """What ReadFileFn makes of ``items``, in plain Python: (documents, error rows)."""
+    fn = ReadFileFn(max_bytes, INGESTED)
+    out = [row for item in items for row in fn.process(item)]
+    return ([r for r in out if isinstance(r, RawDocument)],
+            [r.value for r in out if isinstance(r, TaggedOutput)])
+
+
+def _read(inputs, max_bytes=DEFAULT_MAX_BYTES):
+    return _read_items(list_inputs(inputs), max_bytes)
+
+
+def _names(rows):
+    return sorted(os.path.basename(r.source) for r in rows)
+
+
+def _reasons(errors):
+    return sorted((os.path.basename(e.source), e.error) for e in errors)
+
+
+def _good(folder):
+    (folder / "good.txt").write_text("Good headline\n\nGood body.\n")
+
+
+def test_read_rejects_json_nested_too_deeply(tmp_path):
+    _good(tmp_path)
+    deep = "[" * 100_000 + "]" * 100_000
+    (tmp_path / "deep.json").write_text(deep)
+    (tmp_path / "deep.jsonl").write_text(json.dumps({"text": "Fine record."}) + "\n" + deep + "\n")
+    docs, errors = _read([str(tmp_path)])
+    assert _names(docs) == ["deep.jsonl", "good.txt"]  # deep.jsonl#L1 is fine
+    assert _reasons(errors) == [("deep.json", "invalid_json"), ("deep.jsonl#L2", "invalid_json")]
+    assert all("nested too deeply" in e.detail for e in errors)
+
+
+def test_read_replaces_lone_surrogates_in_records_and_file_names(tmp_path):
+    _good(tmp_path)
+    (tmp_path / "recs.jsonl").write_text(
+        '{"text": "Body \\ud800 here.", "title": "Title \\udfff",'
+        ' "url": "https://e.org/\\ud800"}\n')
+    for name in (b"caf\xe9.txt", b"caf\xe9.md"):  # names that are not UTF-8
+        with open(os.path.join(os.fsencode(tmp_path), name), "wb") as f:
+            f.write(b"Latin name\n\nBody.")
+    docs, errors = _read([str(tmp_path)])
+    assert _reasons(errors) == [("caf\ufffd.md", "unsupported_type")]
+    by_name = {os.path.basename(d.source): d for d in docs}
+    assert sorted(by_name) == ["caf\ufffd.txt", "good.txt", "recs.jsonl"]
+    rec = by_name["recs.jsonl"]
+    assert (rec.title, rec.body, rec.url) == (
+        "Title \ufffd", "Body \ufffd here.", "https://e.org/\ufffd")
+    assert by_name["caf\ufffd.txt"].locator.endswith("/caf%E9.txt")  # still names the real file
+    coder = beam.coders.registry.get_coder(RawDocument)
+    assert all(coder.decode(coder.encode(d)) == d for d in docs)  # strict UTF-8, as Arrow
+    error_coder = beam.coders.registry.get_coder(ErrorRecord)
+    assert error_coder.decode(error_coder.encode(errors[0])) == errors[0]
+    assert clean_str("naïve € text") == "naïve € text"  # ordinary text (and ids) unchanged
+    # Through Beam too: the listing's sort and the OncePerPath key once failed on the name.
+    with TestPipeline() as p:
+        out = p | ReadArticles(resolve_inputs([str(tmp_path)]), ingested_at=INGESTED)
+        names = out["documents"] | beam.Map(lambda d: os.path.basename(d.source))
+        assert_that(names, equal_to(["caf\ufffd.txt", "good.txt", "recs.jsonl"]))
+
+
+def test_read_follows_symlinks_and_survives_loops_and_dangling_links(tmp_path, monkeypatch):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _good(folder)
+    (tmp_path / "outside.txt").write_text("Outside headline\n\nOutside body.")
+    (folder / "link.txt").symlink_to(tmp_path / "outside.txt")
+    (folder / "loop").symlink_to(folder, target_is_directory=True)
+    (folder / "sub").mkdir()
+    (folder / "sub" / "deeper.txt").write_text("Deeper headline\n\nDeeper body.")
+    (folder / "alias").symlink_to(folder / "sub", target_is_directory=True)  # read once, as sub/
+    (folder / "dangling.txt").symlink_to(tmp_path / "missing.txt")
+    (folder / "self.txt").symlink_to(folder / "self.txt")
+    monkeypatch.chdir(tmp_path)
+    with TestPipeline() as p:
+        out = p | ReadArticles(resolve_inputs(["in"]), ingested_at=INGESTED)
+        assert_that(out["documents"] | beam.Map(lambda d: (d.source, d.body.split("\n")[0])),
+                    equal_to([("in/good.txt", "Good headline"),
+                              ("in/link.txt", "Outside headline"),
+                              ("in/sub/deeper.txt", "Deeper headline")]), label="Documents")
+        assert_that(out["errors"] | beam.Map(lambda e: (e.source, e.error)),
+                    equal_to([("in/dangling.txt", "io_error"), ("in/self.txt", "io_error")]),
+                    label="Errors")
+
+
+def _as_nobody(fn):
+    """fn() in a forked child without root's right to read anything (tests run as root)."""
+    if os.geteuid() != 0:
+        return fn()
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            with os.fdopen(writer, "wb") as out:
+                pickle.dump(fn(), out)
+            status = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(status)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as result:
+        data = result.read()
+    assert os.waitpid(pid, 0)[1] == 0
+    return pickle.loads(data)
+
+
+def test_read_reports_vanished_files_and_unreadable_ones(tmp_path):
+    _good(tmp_path)
+    (tmp_path / "gone.txt").write_text("Here at listing time\n\nbody")
+    items = list_inputs([str(tmp_path)])
+    (tmp_path / "gone.txt").unlink()
+    docs, errors = _read_items(items)
+    assert _names(docs) == ["good.txt"]
+    assert _reasons(errors) == [("gone.txt", "io_error")]
+    assert "FileNotFoundError" in errors[0].detail
+    assert str(tmp_path / "gone.txt") in errors[0].detail
+
+    # Unreadable files and directories: a folder an unprivileged user can reach.
+    folder = pathlib.Path(tempfile.mkdtemp())
+    try:
+        folder.chmod(0o755)
+        _good(folder)
+        (folder / "secret.txt").write_text("Secret\n\nbody")
+        (folder / "secret.txt").chmod(0)
+        (folder / "locked").mkdir()
+        (folder / "locked" / "inside.txt").write_text("Inside\n\nbody")
+        (folder / "locked").chmod(0)
+        docs, errors = _as_nobody(lambda: _read([str(folder)]))
+        assert _names(docs) == ["good.txt"]
+        assert _reasons(errors) == [("locked", "io_error"), ("secret.txt", "io_error")]
+        assert all("PermissionError" in e.detail for e in errors)
+    finally:
+        (folder / "locked").chmod(0o755)
+        shutil.rmtree(folder)
+
+
+def _gzip_bomb(path, size):
+    """``size`` zero bytes, gzip-compressed a chunk at a time (about 1000:1)."""
+    packer, chunk = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS), bytes(1 << 20)
+    with open(path, "wb") as out:
+        for _ in range(size // len(chunk)):
+            out.write(packer.compress(chunk))
+        out.write(packer.flush())
+
+
+def test_read_stops_inflating_compression_bombs(tmp_path):
+    _good(tmp_path)
+    _gzip_bomb(tmp_path / "bomb.txt.gz", 200 << 20)
+    (tmp_path / "bomb.txt.bz2").write_bytes(bz2.compress(bytes(50 << 20)))
+    (tmp_path / "corrupt.txt.gz").write_bytes(gzip.compress(b"Some text\n" * 100)[:-30] + b"x" * 30)
+    (tmp_path / "members.txt.gz").write_bytes(gzip.compress(b"Head\n\n") + gzip.compress(b"Body."))
+    (tmp_path / "small.txt.bz2").write_bytes(bz2.compress(b"Head\n\nBody."))
+    docs, errors = _read([str(tmp_path)], max_bytes=1_000_000)
+    assert _names(docs) == ["good.txt", "members.txt.gz", "small.txt.bz2"]
+    assert {d.body for d in docs if "members" in d.source} == {"Head\n\nBody."}
+    assert _reasons(errors) == [("bomb.txt.bz2", "too_large"), ("bomb.txt.gz", "too_large"),
+                                ("corrupt.txt.gz", "undecodable")]
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(Rejected, match="once decompressed"):
+            read_content(str(tmp_path / "bomb.txt.gz"), 1_000_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 << 20, peak  # Beam's reader inflated all 200 MiB at once
+
+
+def test_read_turns_an_unexpected_exception_into_an_internal_row(tmp_path, monkeypatch):
+    _good(tmp_path)
+    (tmp_path / "recs.json").write_text(json.dumps({"text": "Body.", "published": "boom"}))
+
+    def parse_date(value):
+        if value == "boom":
+            raise ZeroDivisionError("a bug in the date parser")
+
+    monkeypatch.setattr(read, "parse_date", parse_date)
+    docs, errors = _read([str(tmp_path)])
+    assert _names(docs) == ["good.txt"]
+    assert _reasons(errors) == [("recs.json", "internal")]
+    assert errors[0].detail == "ZeroDivisionError: a bug in the date parser"
+
+
+def test_read_error_rows_carry_stable_input_ids(tmp_path):
+    _good(tmp_path)
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "recs.jsonl").write_text('{"text": "Fine."}\n{broken\n')
+    docs, errors = _read([str(tmp_path)])
+    again = _read([str(tmp_path)])[1]
+    assert _reasons(errors) == [("empty.txt", "empty"), ("recs.jsonl#L2", "invalid_json")]
+    file_locator = locator_for(str(tmp_path / "recs.jsonl"))
+    assert {e.article_id for e in errors} == {
+        input_id(locator_for(str(tmp_path / "empty.txt"))), input_id(file_locator + "#L2")}
+    assert sorted(e.article_id for e in again) == sorted(e.article_id for e in errors)
+    assert not {e.article_id for e in errors} & {article_id(d) for d in docs}

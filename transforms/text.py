@@ -1,0 +1,20 @@
+"""String hygiene shared by the stages."""
+
+from __future__ import annotations
+
+import re
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_str(value: str) -> str:
+    """``value`` with every surrogate code point replaced by U+FFFD.
+
+    A Python string can hold surrogates that no UTF-8 encoder accepts: JSON's
+    ``"\\ud800"`` parses to one, and ``os.fsdecode`` turns each byte of a file
+    name that is not UTF-8 into one (U+DC80..U+DCFF). Beam's coders and Arrow
+    encode strict UTF-8 and would fail on them stages later, so strings are
+    cleaned where they enter the pipeline. Any other string comes back equal,
+    so ids derived from ordinary text do not change.
+    """
+    return _SURROGATE.sub("\ufffd", value)
