@@ -15,7 +15,7 @@ from transforms.read import InputPattern, ReadArticles
 from transforms.recorded import ReadRecordedIds, SkipRecorded
 from transforms.tag import TagArticles
 from transforms import warehouse
-from transforms.write import CommitRun, WriteWarehouse
+from transforms.write import CommitRun, IndexWritten, WriteWarehouse
 
 
 def _given(**kwargs: Any) -> dict[str, Any]:
@@ -64,7 +64,7 @@ def clean_dedup_tag_write(documents: beam.PCollection, earlier_errors: tuple, op
         "articles": articles,
         "duplicates": deduped["duplicates"],
         "errors": errors,
-        "index": deduped["index"],
+        "index": (deduped["index"], articles) | "IndexTagged" >> IndexWritten(),
     } | "WriteWarehouse" >> WriteWarehouse(opts.out, run_id, opts.shards_per_partition)
 
 

@@ -247,9 +247,9 @@ def report_recovery(recovery: warehouse.Recovery) -> None:
 def exclusive_run(out: str):
     """Hold the writer lock and settle earlier interrupted runs, for one command.
 
-    Yields a function that starts a run (``warehouse.begin``); a run that fails
-    is settled again before the lock is let go, so its staged files do not
-    linger: removed when uncommitted, published when it had committed.
+    Yields a function that starts a run (``warehouse.begin``). Runs are settled
+    again before the lock is let go, so no staged file lingers: a failed run's
+    are removed when it had not committed and published when it had.
     """
     try:
         with warehouse.writer_lock(out):
@@ -260,6 +260,8 @@ def exclusive_run(out: str):
                 with contextlib.suppress(Exception):
                     warehouse.recover(out)
                 raise
+            # A run with nothing to commit (all recorded already) leaves its marker.
+            warehouse.recover(out)
     except warehouse.WriterBusy as exc:
         raise UsageError(str(exc)) from exc
 
@@ -327,8 +329,9 @@ COMMANDS = {"backfill": backfill, "ingest": ingest}
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    # Beam's runners log worker chatter at WARNING; failures still raise.
-    logging.getLogger("apache_beam").setLevel(logging.ERROR)
+    # Beam logs worker chatter at WARNING and a failing bundle's traceback at
+    # ERROR; the failure itself still raises, and is reported once, below.
+    logging.getLogger("apache_beam").setLevel(logging.CRITICAL)
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         wanted = bool(argv) and argv[0] in ("-h", "--help")
         print("usage: newsbeam {" + ",".join(COMMANDS) + "} ...  (newsbeam COMMAND --help)",

@@ -39,6 +39,7 @@ from transforms.feed_parse import FeedRejected, ParserProcess, item_locator
 from transforms.fetch import Fetcher, FetchConfig, FetchError, parse_retry_after
 from transforms.ids import article_id, now_micros
 from transforms.read import decode
+from transforms.text import clean_str
 from transforms.warehouse import StagedFile
 
 
@@ -110,8 +111,10 @@ def items_to_documents(feed_url: str, parsed, ingested_at: int) -> Iterator:
             yield ErrorRecord(feed_url, "feed", "no_link",
                               f"item {item.title!r} has neither link nor GUID", ingested_at)
             continue
-        yield RawDocument(source=feed_url, locator=locator, url=item.link, kind="feed",
-                          title=item.title, body="", summary=item.summary,
+        # A JSON Feed's "\ud800" escapes decode to lone surrogates no later stage can encode.
+        yield RawDocument(source=feed_url, locator=locator, url=clean_str(item.link),
+                          kind="feed", title=clean_str(item.title), body="",
+                          summary=clean_str(item.summary),
                           published_at=item.published,
                           date_source="feed" if item.published is not None else None,
                           ingested_at=ingested_at)

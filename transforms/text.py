@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+from typing import Optional, overload
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-def clean_str(value: str) -> str:
-    """``value`` with every surrogate code point replaced by U+FFFD.
+@overload
+def clean_str(value: str) -> str: ...
+@overload
+def clean_str(value: None) -> None: ...
+
+
+def clean_str(value: Optional[str]) -> Optional[str]:
+    """``value`` with every surrogate code point replaced by U+FFFD (None stays None).
 
     A Python string can hold surrogates that no UTF-8 encoder accepts: JSON's
     ``"\\ud800"`` parses to one, and ``os.fsdecode`` turns each byte of a file
@@ -17,4 +24,4 @@ def clean_str(value: str) -> str:
     cleaned where they enter the pipeline. Any other string comes back equal,
     so ids derived from ordinary text do not change.
     """
-    return _SURROGATE.sub("\ufffd", value)
+    return None if value is None else _SURROGATE.sub("\ufffd", value)

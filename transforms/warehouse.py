@@ -257,12 +257,18 @@ def _records_after(out: str, seq: int) -> Iterator[dict]:
 def begin(out: str, run_id: str) -> int:
     """Start a run: note the newest commit it builds on. Returns that sequence number."""
     base = last_seq(out)
-    marker = FileSystems.join(staging_dir(out, run_id), "BEGIN.json")
-    _mkdirs(staging_dir(out, run_id))
-    with FileSystems.create(marker) as handle:
-        handle.write(json.dumps({"run_id": run_id, "base": base,
-                                 "host": socket.gethostname(), "pid": os.getpid()}).encode())
+    marker = json.dumps({"run_id": run_id, "base": base, "host": socket.gethostname(),
+                         "pid": os.getpid()}).encode()
+    stage_file(out, run_id, "BEGIN.json", lambda handle: handle.write(marker))
     return base
+
+
+def _begin_of(run_dir: str) -> Optional[int]:
+    """The base a staged run recorded, or None when it never got that far."""
+    try:
+        return json.loads(_read(FileSystems.join(run_dir, "BEGIN.json")) or b"")["base"]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def commit(out: str, run_id: str, base: int, files: list[StagedFile], *,
@@ -279,7 +285,9 @@ def commit(out: str, run_id: str, base: int, files: list[StagedFile], *,
     while True:
         records = list(_records_after(out, base))
         others = [r["run_id"] for r in records if r["run_id"] != run_id]
-        if any(r["run_id"] == run_id and r["files"] == listed for r in records):
+        retried = [r["seq"] for r in records if r["run_id"] == run_id and r["files"] == listed]
+        if retried:
+            seq = retried[0]
             break  # a retried commit step: the record is there, finish publishing
         if others:
             raise ConcurrentCommit(
@@ -329,8 +337,7 @@ def recover(out: str) -> Recovery:
     rolled = removed = 0
     for run_dir in _staged_runs(out):
         run_id = run_dir.rstrip("/").rsplit("/", 1)[-1]
-        marker = _read(FileSystems.join(run_dir, "BEGIN.json"))
-        base = json.loads(marker)["base"] if marker else None
+        base = _begin_of(run_dir)
         records = [] if base is None else [r for r in _records_after(out, base)
                                            if r["run_id"] == run_id]
         for record in records:
@@ -341,6 +348,10 @@ def recover(out: str) -> Recovery:
     legacy = FileSystems.join(out, LEGACY_TMP)
     if FileSystems.exists(legacy):
         FileSystems.delete([legacy])
+    # Temporary files of commit records a killed run never linked.
+    leftovers = FileSystems.match([FileSystems.join(out, LOG, "*.inprogress")])[0].metadata_list
+    if leftovers:
+        FileSystems.delete([m.path for m in leftovers])
     return Recovery(rolled, removed)
 
 

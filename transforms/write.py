@@ -194,4 +194,22 @@ class CommitRun(beam.PTransform):
                 | "Commit" >> beam.ParDo(_CommitFn(self.out, self.run_id, self.base, self.final)))
 
 
+def _indexed(kv):
+    _, g = kv
+    if g["written"]:
+        yield from g["entry"]
+
+
+class IndexWritten(beam.PTransform):
+    """(IndexEntry, Article) -> the entries of articles that are written: one
+    that failed tagging ends as an error row and must not be matched later."""
+
+    def expand(self, inputs):
+        entries, articles = inputs
+        return ({"entry": entries | "KeyEntry" >> beam.Map(lambda e: (e.article_id, e)),
+                 "written": articles | "KeyWritten" >> beam.Map(lambda a: (a.article_id, 1))}
+                | "JoinWritten" >> beam.CoGroupByKey()
+                | "Written" >> beam.FlatMap(_indexed).with_output_types(IndexEntry))
+
+
 beam.coders.registry.register_coder(StagedFile, beam.coders.RowCoder)

@@ -1,0 +1,60 @@
+"""The exactly-once invariants of a warehouse, checked with DuckDB over the
+table globs a user would query (shared by tests and ``benchmarks/faults.py``)."""
+
+from __future__ import annotations
+
+import glob
+import os
+from typing import NamedTuple, Optional
+
+import duckdb
+
+GLOBS = {"articles": "articles/**/*.parquet", "duplicates": "duplicates/*.parquet",
+         "errors": "errors/*.parquet", "_index": "_index/*.parquet"}
+
+
+class Tally(NamedTuple):
+    rows: dict  # table -> rows
+    repeated: dict  # table -> rows beyond the first with the same input id
+    inputs: int  # distinct input ids over articles, duplicates and errors
+    in_two_tables: int  # input ids with a row in more than one of those tables
+    leftovers: list  # staged or temporary files still on disk
+
+
+def ids(out: str, table: str) -> list[str]:
+    """The input id of every row of ``table`` (article_id), read through its glob."""
+    pattern = os.path.join(out, GLOBS[table])
+    if not glob.glob(pattern, recursive=True):
+        return []
+    hive = ", hive_partitioning=1" if table == "articles" else ""
+    # A failed page fetch does not end a feed item: it goes on with its summary.
+    where = " WHERE stage <> 'fetch'" if table == "errors" else ""
+    rows = duckdb.sql(f"SELECT article_id FROM read_parquet('{pattern}'{hive}, "
+                      f"union_by_name=true){where}").fetchall()
+    return [r[0] for r in rows]
+
+
+def tally(out: str) -> Tally:
+    per = {t: ids(out, t) for t in GLOBS}
+    repeated = {t: len(v) - len(set(v)) for t, v in per.items()}
+    owners: dict[str, int] = {}
+    for table in ("articles", "duplicates", "errors"):
+        for i in set(per[table]):
+            owners[i] = owners.get(i, 0) + 1
+    leftovers = [p for p in glob.glob(os.path.join(out, "**", "*"), recursive=True)
+                 if p.endswith(".inprogress") or
+                 (os.path.isfile(p) and os.sep + "_staging" + os.sep in p)]
+    return Tally({t: len(v) for t, v in per.items()}, repeated, len(owners),
+                 sum(1 for n in owners.values() if n > 1), leftovers)
+
+
+def assert_exactly_once(out: str, inputs: Optional[int] = None) -> Tally:
+    """Every input has exactly one row in one table; the index matches the articles."""
+    t = tally(out)
+    assert not any(t.repeated.values()), f"repeated rows: {t.repeated}"
+    assert t.in_two_tables == 0, f"{t.in_two_tables} inputs with rows in two tables"
+    assert sorted(ids(out, "_index")) == sorted(ids(out, "articles")), "index != articles"
+    assert not t.leftovers, f"left behind: {t.leftovers[:5]}"
+    if inputs is not None:
+        assert t.inputs == inputs, f"{t.inputs} inputs accounted for, expected {inputs}"
+    return t
