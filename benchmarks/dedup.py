@@ -61,7 +61,7 @@ def to_article(r: dict):
         published_at=_micros(r["published"]), date_source="json" if r["published"] else "ingested",
         ingested_at=1_700_000_000_000_000, language="en", themes=[], entities=[],
         word_count=np.int32(len(r["text"].split())), duplicates=[], theme_scores=[], text_source="file",
-        author=None, site_name=None, content_hash="")
+        author=None, site_name=None, content_hash="", page_status=None)
 
 
 def run_stage(records: list[dict], mode: str, workdir: Path) -> tuple[dict[str, str], float]:

@@ -9,8 +9,8 @@ run is traced first (``tests/faultfs.py``) to number its file operations; then,
 N times, a fresh warehouse: the backfill is SIGKILLed (its whole process group)
 at a random one of those operations, run again to completion, and run a third
 time. Ingest: the same with ``newsbeam ingest --once`` polling a loopback feed
-server whose items link to pages (some missing, so fetch errors and feed
-summaries are exercised), killed at a random operation of a traced poll.
+server whose items link to pages (some missing, so failed page fetches and
+feed summaries are exercised), killed at a random operation of a traced poll.
 
 Each scenario prints: inputs expected and accounted for, rows per table after
 recovery, repeated rows (same input id twice in one table, or in two tables),
@@ -147,7 +147,7 @@ def main(argv=None) -> int:
                 items.append(dict(title=f"Story {i}", link=link,
                                   pubDate="Mon, 06 Jan 2025 10:00:00 GMT",
                                   description=f"Feed summary of story {i}, long enough to keep."))
-                if i % 5:  # every fifth page is missing: a fetch error, then the summary
+                if i % 5:  # every fifth page is missing: the summary (page_status http_404)
                     server.routes[f"/a/{i}"] = Route(page(f"Story {i}", story(i)),
                                                      "text/html; charset=utf-8")
             server.routes["/feed.xml"] = Route(rss(items))

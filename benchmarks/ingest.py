@@ -58,7 +58,7 @@ def _stage_times(server, feeds, items, out):
                                                   parser.parse(resp.body, resp.url), 1))
     import concurrent.futures
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        docs = [d for d, _ in pool.map(lambda d: fetch_page(fetcher, d), docs)]
+        docs = list(pool.map(lambda d: fetch_page(fetcher, d), docs))
     fetch = time.monotonic() - t0
     parser.close()
     fetcher.close()

@@ -57,7 +57,7 @@ def make_article(i: int, title: str, text: str) -> Article:
         article_id=f"bench-{i}", url=f"file:///bench/{i}", source=f"bench/{i}", title=title, text=text,
         published_at=None, date_source="ingested", ingested_at=0, language="en", themes=[], entities=[],
         word_count=np.int32(len(text.split())), duplicates=[], theme_scores=[], text_source="file",
-        author=None, site_name=None, content_hash="",
+        author=None, site_name=None, content_hash="", page_status=None,
     )
 
 

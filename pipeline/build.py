@@ -37,19 +37,22 @@ def signatures_since(opts: NewsbeamOptions, now_micros: int) -> Optional[int]:
 
 
 def clean_dedup_tag_write(documents: beam.PCollection, earlier_errors: tuple, opts: NewsbeamOptions,
-                          run_id: str, now_micros: int) -> beam.PCollection:
+                          run_id: str, now_micros: int,
+                          polls: Optional[beam.PCollection] = None) -> beam.PCollection:
     """The stages every input shares: clean → deduplicate → tag → stage files under ``opts.out``.
 
-    ``earlier_errors``: error PCollections of the steps before (read, poll,
-    fetch), written with this chain's. Inputs the warehouse already accounts
+    ``earlier_errors``: error PCollections of the steps before (read, feed
+    poll), written with this chain's. Inputs the warehouse already accounts
     for (``transforms.recorded``) add no row. Returns the staged files, for
-    :class:`CommitRun`.
+    :class:`CommitRun`. ``polls`` (streaming): the poll ticks, windowed like
+    the documents; what the warehouse holds is read again for each.
     """
-    recorded = documents.pipeline | "ReadRecordedIds" >> ReadRecordedIds(opts.out)
+    recorded = documents.pipeline | "ReadRecordedIds" >> ReadRecordedIds(opts.out, per=polls)
     cleaned = documents | "CleanArticles" >> CleanArticles(
         **_given(timeout_seconds=opts.extract_timeout))
     deduped = cleaned["articles"] | "Deduplicate" >> Deduplicate(
         index_pattern=warehouse.table_pattern(opts.out, "_index"), recorded=recorded,
+        index_per=polls,
         **_given(threshold=opts.dedup_threshold, num_perm=opts.dedup_num_perm,
                  shingle_size=opts.dedup_shingle_size,
                  signatures_since=signatures_since(opts, now_micros)))

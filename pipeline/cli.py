@@ -221,6 +221,10 @@ def summarize(counters: dict[tuple[str, str], int], out: str, seconds: float) ->
                      if n.startswith("error:") and v)
     if reasons:
         lines.append("  error reasons: " + ", ".join(f"{r} {v}" for r, v in reasons))
+    unused = sorted((n.split(":", 1)[1], v) for (ns, n), v in counters.items()
+                    if ns == "fetch" and n.startswith("page:") and v)
+    if unused:  # feed items whose page could not be used: rows from their summaries
+        lines.append("  pages not used: " + ", ".join(f"{r} {v}" for r, v in unused))
     return "\n".join(lines)
 
 

@@ -32,7 +32,7 @@ from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
 from pipeline.build import clean_dedup_tag_write
 from pipeline.options import NewsbeamOptions, OptionsError
-from transforms import warehouse
+from transforms import feed_state, warehouse, warm
 from transforms.feed_parse import resolve_feeds
 from transforms.feeds import FetchArticles, PollFeeds, PollSettings, SelectNewItems, \
     StageFeedState
@@ -74,6 +74,9 @@ class IngestOptions(PipelineOptions):
             help="longest wait before re-polling a failing feed")
         add("parse_timeout", type=float, default=10.0, help="seconds to parse one feed")
         add("parse_memory_mb", type=int, default=1024, help="memory limit of the feed parser")
+        add("max_feed_failures", type=int, default=0,
+            help="stop with exit status 3 once every feed has failed this many polls in a "
+                 "row (0: never; --once stops so when every feed failed its poll)")
 
 
 def validate_ingest(opts: IngestOptions) -> None:
@@ -83,7 +86,7 @@ def validate_ingest(opts: IngestOptions) -> None:
     for name in positive:
         if getattr(opts, f"feeds_{name}") <= 0:
             raise OptionsError(f"--{name} must be positive")
-    for name in ("max_redirects", "per_host_delay", "polls"):
+    for name in ("max_redirects", "per_host_delay", "polls", "max_feed_failures"):
         if getattr(opts, f"feeds_{name}") < 0:
             raise OptionsError(f"--{name} must not be negative")
 
@@ -127,16 +130,19 @@ def build_ingest(p: beam.Pipeline, feeds: list[str], opts: IngestOptions, nb: Ne
     polled = impulses | "PollFeeds" >> PollFeeds(feeds, out, config, poll_settings(opts))
     new = polled["items"] | "SelectNewItems" >> SelectNewItems(out)
     status, poll_errors = polled["status"], polled["errors"]
+    polls = None
     if ticks is not None:
-        # Stateful steps above run in the global window; everything after is per poll.
+        # Stateful steps above run in the global window; everything after is per
+        # poll, and each poll reads what earlier polls committed (``polls``).
         fixed = lambda: beam.WindowInto(window.FixedWindows(opts.feeds_interval))
         new = new | "WindowItems" >> fixed()
         status = status | "WindowStatus" >> fixed()
         poll_errors = poll_errors | "WindowPollErrors" >> fixed()
+        polls = impulses | "WindowPolls" >> fixed()
     fetched = new | "FetchArticles" >> FetchArticles(config, opts.feeds_fetch_workers)
-    # The index is read once when the pipeline starts; so is the dedup window.
-    staged = clean_dedup_tag_write(fetched["documents"], (poll_errors, fetched["errors"]), nb,
-                                   run_id, now_micros())
+    # The dedup window's start is fixed when the pipeline is built.
+    staged = clean_dedup_tag_write(fetched["documents"], (poll_errors,), nb,
+                                   run_id, now_micros(), polls=polls)
     state = (new, status) | "StageFeedState" >> StageFeedState(out, run_id)
     _ = ((staged, state)
          | "RowsAndState" >> beam.Flatten()
@@ -187,35 +193,76 @@ def ingest(argv: Sequence[str]) -> int:
             return submit_detached(p)
         p.run().wait_until_finish()
         return 0
-    with exclusive_run(nb.out) as begin:
+    # Models, worker processes and HTTP sessions outlive each poll's pipeline.
+    with exclusive_run(nb.out) as begin, warm.keep_warm():
         return _follow_locally(options, feeds, opts, nb, begin)
 
 
+FEEDS_FAILING = 3  # exit status: every feed is failing (see --max_feed_failures)
+
+
+def failing_feeds(out: str, feeds: list[str]) -> list[tuple[str, dict]]:
+    """(url, committed state) of the feeds whose last poll failed."""
+    states = feed_state.load_feed_states(out)
+    return [(url, states[url]) for url in feeds if states.get(url, {}).get("failures", 0) > 0]
+
+
+def failing_report(failing: list[tuple[str, dict]]) -> str:
+    lines = [f"  failing feeds: {len(failing)}"]
+    for url, state in failing:
+        retry = dt.datetime.fromtimestamp(state.get("not_before", 0)).strftime("%Y-%m-%d %H:%M:%S")
+        lines.append(f"    {url}: {state.get('last_error')} ({state['failures']} polls in a row), "
+                     f"next try {retry}")
+    return "\n".join(lines)
+
+
+def all_failing(failing: list[tuple[str, dict]], feeds: list[str], polls_in_a_row: int) -> bool:
+    """Whether every feed has failed at least ``polls_in_a_row`` polls in a row."""
+    return len(failing) == len(set(feeds)) and all(
+        state["failures"] >= polls_in_a_row for _, state in failing)
+
+
 def _follow_locally(options, feeds, opts: IngestOptions, nb: NewsbeamOptions, begin) -> int:
-    """One pipeline run (and one commit) per poll, ``--interval`` apart."""
+    """One pipeline run (and one commit) per poll, ``--interval`` apart; a slow
+    poll delays the next one, polls never overlap.
+
+    Exit status: 0, 130 after Ctrl-C, or FEEDS_FAILING when every feed failed
+    (``--once``) or failed ``--max_feed_failures`` polls in a row.
+    """
     from pipeline.cli import _counters, _run_id, _run_with_progress, summarize
 
     totals: dict = {}
     started = time.monotonic()
     poll = 0
+
+    def finish(code: int) -> int:
+        report = summarize(totals, nb.out, time.monotonic() - started)
+        failing = failing_feeds(nb.out, feeds)
+        print(report + ("\n" + failing_report(failing) if failing else ""))
+        return code
+
     try:
         while True:
             poll += 1
             tick_start = time.time()
+            t0 = time.monotonic()
             run_id = _run_id(dt.datetime.now(dt.timezone.utc))
             p = beam.Pipeline(options=options)
-            build_ingest(p, feeds, opts, nb, run_id, begin(run_id),
-                         ticks=None if opts.feeds_once else 1, start=tick_start)
-            t0 = time.monotonic()
+            # A bounded pipeline per poll: the local runner only hands a
+            # PeriodicImpulse's output on once the impulse ends.
+            build_ingest(p, feeds, opts, nb, run_id, begin(run_id))
             result, interrupted = _run_with_progress(p, None, 0)
             counters = _counters(result)
             for key, value in counters.items():
                 totals[key] = totals.get(key, 0) + value
             print(status_line(counters, poll, time.monotonic() - t0), file=sys.stderr, flush=True)
             if interrupted:
-                # The poll in flight was finished and committed.
-                print(summarize(totals, nb.out, time.monotonic() - started))
-                return 130
+                return finish(130)  # the poll in flight was finished and committed
+            threshold = 1 if opts.feeds_once else opts.feeds_max_feed_failures
+            if threshold and all_failing(failing_feeds(nb.out, feeds), feeds, threshold):
+                print(f"newsbeam: every feed failed {threshold} poll(s) in a row; stopping",
+                      file=sys.stderr)
+                return finish(FEEDS_FAILING)
             if opts.feeds_once or (opts.feeds_polls and poll >= opts.feeds_polls):
                 break
             time.sleep(max(0.0, tick_start + opts.feeds_interval - time.time()))
@@ -223,7 +270,5 @@ def _follow_locally(options, feeds, opts: IngestOptions, nb: NewsbeamOptions, be
         # Between polls, or a second Ctrl-C during one: an aborted poll did not
         # commit, so its items are polled again at the next start.
         print("newsbeam: interrupted; stopping", file=sys.stderr)
-        print(summarize(totals, nb.out, time.monotonic() - started))
-        return 130
-    print(summarize(totals, nb.out, time.monotonic() - started))
-    return 0
+        return finish(130)
+    return finish(0)

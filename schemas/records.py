@@ -34,6 +34,8 @@ class RawDocument(NamedTuple):
     whose ``body`` is the article text and ``title`` its headline) or
     ``feed`` (a feed item: ``body`` is the fetched page's HTML, possibly
     empty, and ``summary`` the feed's own content to fall back on).
+    ``page_status`` (feed items): ``ok`` when the page was fetched, else why
+    not (``http_404``, ``robots_disallowed``, ``timeout``, ``no_link``, ...).
     """
 
     source: str  # input path as given, or the feed URL
@@ -46,6 +48,7 @@ class RawDocument(NamedTuple):
     published_at: Optional[int]  # from the record or feed entry, if valid
     date_source: Optional[str]  # "json" / "feed" when published_at is set
     ingested_at: int
+    page_status: Optional[str] = None  # set by the page fetch (kind == "feed")
 
 
 class Entity(NamedTuple):
@@ -81,6 +84,9 @@ class Article(NamedTuple):
     author: Optional[str]
     site_name: Optional[str]
     content_hash: str  # hex digest of the normalised body (exact-duplicate key)
+    # Feed items: "ok" when ``text`` came from the fetched page, else why the page
+    # was not used ("http_404", "no_article", "no_link", ...); None for files.
+    page_status: Optional[str]
 
 
 class Duplicate(NamedTuple):
@@ -100,7 +106,7 @@ class ErrorRecord(NamedTuple):
     """One row of ``errors/``: an input (or part of one) that yielded no article."""
 
     source: str
-    stage: str  # read | clean | dedup | tag | write | fetch | feed
+    stage: str  # read | clean | dedup | tag | write | feed
     error: str  # short machine-friendly reason, e.g. "empty", "binary", "too_large"
     detail: str  # human-readable detail
     at: int

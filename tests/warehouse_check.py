@@ -27,10 +27,10 @@ def ids(out: str, table: str) -> list[str]:
     if not glob.glob(pattern, recursive=True):
         return []
     hive = ", hive_partitioning=1" if table == "articles" else ""
-    # A failed page fetch does not end a feed item: it goes on with its summary.
-    where = " WHERE stage <> 'fetch'" if table == "errors" else ""
+    # Every error row counts, a failed page fetch included (there should be none:
+    # the item goes on with its summary and page_status says why).
     rows = duckdb.sql(f"SELECT article_id FROM read_parquet('{pattern}'{hive}, "
-                      f"union_by_name=true){where}").fetchall()
+                      f"union_by_name=true)").fetchall()
     return [r[0] for r in rows]
 
 

@@ -13,8 +13,12 @@ Per ``kind``:
 * ``html``: trafilatura + residual-boilerplate pass
   (:func:`transforms.clean_html.extract_html`) with page metadata;
 * ``feed``: the fetched page (``body``) when it yields an article
-  (``text_source="page"``), else the feed's own ``summary`` (HTML or text,
-  ``text_source="feed"``).
+  (``text_source="page"``, ``page_status="ok"``), else the feed's own
+  ``summary`` (HTML or text, ``text_source="feed"``) with ``page_status`` saying
+  why the page was not used: the fetch's reason (``http_404``, ``timeout``,
+  ``no_link``, ...) or ``no_article`` (fetched, but no article in it). When
+  the summary gives no article either, the item's one error row ends its
+  ``detail`` with ``; page: <page_status>``.
 
 Rejection reasons (``ErrorRecord.error``): ``empty`` (nothing to clean),
 ``too_large`` (over ``max_chars``), ``not_html`` (an HTML document without
@@ -48,6 +52,7 @@ from transforms.clean_html import ExtractionError, extract_html, looks_like_html
 from transforms.clean_text import clean_text, find_dateline
 from transforms.dates import sane_micros
 from transforms.errors import Rejected
+from transforms import warm
 from transforms.ids import article_id, now_micros
 
 _WORD = re.compile(r"\w+")
@@ -188,14 +193,39 @@ def _body_of(raw: RawDocument, config: CleanConfig) -> _Body:
         if looks_like_html(summary) or "<" in summary:
             summary = _strip_markup(summary)
         if not summary.strip():
-            raise CleanFailure("no_article", page_error or "no page and no feed summary")
+            raise CleanFailure("no_article", "no article in the feed summary" +
+                               (f" (the page: {page_error})" if page_error else ""))
         body = _from_text(summary, raw.title, "feed")
         return body
     raise CleanFailure("unknown_kind", f"unknown document kind {raw.kind!r}")
 
 
+def page_status(raw: RawDocument, text_source: Optional[str]) -> Optional[str]:
+    """A feed item's ``page_status``: "ok" when its text is the page's,
+    "no_article" when a page was fetched but gave no article, else the fetch's
+    reason. Other documents keep theirs (None for files)."""
+    if raw.kind != "feed":
+        return raw.page_status
+    if text_source == "page":
+        return "ok"
+    if raw.page_status == "ok" or raw.body.strip():
+        return "no_article"
+    return raw.page_status
+
+
 def clean_document(raw: RawDocument, config: CleanConfig = CleanConfig()) -> Article:
-    """Clean one document into an ``Article``; raises :class:`CleanFailure` with a reason."""
+    """Clean one document into an ``Article``; raises :class:`CleanFailure` with a reason
+    (for a feed item, the detail also says why its page was not used)."""
+    try:
+        return _clean_document(raw, config)
+    except CleanFailure as exc:
+        if raw.kind != "feed":
+            raise
+        page = page_status(raw, None) or "not fetched"
+        raise CleanFailure(exc.reason, f"{exc.detail}; page: {page}") from exc
+
+
+def _clean_document(raw: RawDocument, config: CleanConfig) -> Article:
     if len(raw.body) + len(raw.summary or "") > config.max_chars:
         raise CleanFailure("too_large", f"{len(raw.body)} characters > limit {config.max_chars}")
     body = _body_of(raw, config)
@@ -235,6 +265,7 @@ def clean_document(raw: RawDocument, config: CleanConfig = CleanConfig()) -> Art
         author=body.author,
         site_name=body.site_name,
         content_hash="",
+        page_status=page_status(raw, body.text_source),
     )
 
 
@@ -374,12 +405,18 @@ class _CleanDoFn(beam.DoFn):
         self._cleaner: Optional[Cleaner] = None
         self._kept = Metrics.counter("clean", "articles")
 
+    def _key(self):
+        return ("cleaner", self._config, self._timeout)
+
     def setup(self):
-        self._cleaner = Cleaner(self._config, self._timeout).start()
+        # Warm across a local follower's polls: the worker's imports take seconds.
+        self._cleaner = warm.acquire(self._key(),
+                                     lambda: Cleaner(self._config, self._timeout).start())
 
     def teardown(self):
         if self._cleaner is not None:
-            self._cleaner.close()
+            warm.release(self._key(), self._cleaner, Cleaner.close)
+            self._cleaner = None
 
     def process(self, raw: RawDocument) -> Iterable:
         result = self._cleaner.clean(raw)

@@ -114,19 +114,27 @@ def read_index_table(readable, signatures_since: Optional[int] = None) -> list[I
 class ReadIndex(beam.PTransform):
     """Previous runs' ``IndexEntry`` rows from the Parquet files matching ``pattern``
     (none when ``pattern`` is None or matches nothing); entries ingested before
-    ``signatures_since`` (micros) without their signature."""
+    ``signatures_since`` (micros) without their signature.
 
-    def __init__(self, pattern: Optional[str], signatures_since: Optional[int] = None):
+    ``per`` (optional, streaming): read the index again for each element of this
+    PCollection (a poll's tick), in its window, so a poll sees what earlier
+    polls committed and joins with the items of its own window.
+    """
+
+    def __init__(self, pattern: Optional[str], signatures_since: Optional[int] = None,
+                 per: Optional[beam.PCollection] = None):
         super().__init__()
         self.pattern = pattern
         self.signatures_since = signatures_since
+        self.per = per
 
     def expand(self, pbegin) -> beam.PCollection[IndexEntry]:
         if not self.pattern:
             return pbegin | "NoIndex" >> beam.Create([]).with_output_types(IndexEntry)
+        patterns = (pbegin | "Pattern" >> beam.Create([self.pattern]) if self.per is None else
+                    self.per | "PatternPerPoll" >> beam.Map(lambda _, p=self.pattern: p))
         return (
-            pbegin
-            | "Pattern" >> beam.Create([self.pattern])
+            patterns
             | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
             | "Open" >> fileio.ReadMatches()
             | "Rows" >> beam.FlatMap(read_index_table, self.signatures_since).with_output_types(IndexEntry)
@@ -294,6 +302,9 @@ class Deduplicate(beam.PTransform):
     changed ``seed`` or ``shingle_size`` makes old signatures incomparable, so keep
     them fixed for a warehouse.
 
+    ``index_per`` (optional, streaming): a PCollection of poll ticks in the
+    items' windows; the index is read once per tick (see ``ReadIndex``).
+
     ``recorded`` (optional): ids of inputs the warehouse already holds a
     duplicate or error row for (``transforms.recorded``); they are skipped like
     re-read articles, so a re-run writes no second duplicate row.
@@ -310,7 +321,8 @@ class Deduplicate(beam.PTransform):
                  bands: Optional[int] = None, rows: int = DEFAULTS["rows"], seed: int = DEFAULTS["seed"],
                  cc_rounds: int = DEFAULTS["cc_rounds"], max_bucket: int = DEFAULTS["max_bucket"],
                  signatures_since: Optional[int] = None,
-                 recorded: Optional[beam.PCollection] = None):
+                 recorded: Optional[beam.PCollection] = None,
+                 index_per: Optional[beam.PCollection] = None):
         super().__init__()
         # Only num_perm given (the CLI's --dedup_num_perm): as many bands of ``rows`` as fit.
         bands = num_perm // rows if bands is None else bands
@@ -326,13 +338,14 @@ class Deduplicate(beam.PTransform):
         self.cc_rounds, self.max_bucket = cc_rounds, max_bucket
         self.signatures_since = signatures_since
         self.recorded = recorded
+        self.index_per = index_per
 
     def expand(self, articles: beam.PCollection[Article]) -> dict[str, beam.PCollection[Any]]:
         bands, rows, num_perm = self.bands, self.rows, self.num_perm
         items = articles | "Fingerprint" >> beam.ParDo(
             _Fingerprint(self.num_perm, self.seed, self.shingle_size))
         old = (articles.pipeline
-               | "ReadIndex" >> ReadIndex(self.index_pattern, self.signatures_since)
+               | "ReadIndex" >> ReadIndex(self.index_pattern, self.signatures_since, self.index_per)
                | "OldItems" >> beam.Map(_old_item))
 
         recorded = (self.recorded if self.recorded is not None else

@@ -6,18 +6,20 @@ in ``feed_parse``, ``fetch`` and ``feed_state``):
 * ``PollFeeds``      : poll ticks   -> {"items": RawDocument (kind "feed", empty body),
                                         "status": FeedStatus, "errors": ErrorRecord}
 * ``SelectNewItems`` : RawDocument  -> RawDocument whose id was never ingested
-* ``FetchArticles``  : RawDocument  -> {"documents": RawDocument with the page in body,
-                                        "errors": ErrorRecord}
+* ``FetchArticles``  : RawDocument  -> {"documents": RawDocument with the page in body
+                                        and ``page_status`` set}
 * ``StageFeedState``: (new items, feed status) -> staged ``_state/`` files
 
-Error rows (``stage`` "feed" with the feed URL as ``source``, or "fetch" with
-the item link): any :class:`transforms.fetch.FetchError` reason, ``http_<status>``,
-any :class:`transforms.feed_parse.FeedRejected` reason, ``unsafe_link``
+Error rows (``stage`` "feed", the feed URL or the item link as ``source``):
+any :class:`transforms.fetch.FetchError` reason, ``http_<status>``, any
+:class:`transforms.feed_parse.FeedRejected` reason, ``unsafe_link``
 (javascript:, data:, file:... item links), ``no_link`` (neither link nor GUID),
-``too_many_items`` (items over the per-feed cap were dropped),
-``robots_disallowed``, ``not_html``. A failed page fetch still lets the item
-through with an empty ``body``, so the clean stage falls back to the feed's
-summary (``text_source`` "feed").
+``too_many_items`` (items over the per-feed cap were dropped).
+
+A failed page fetch is not an error row: the item goes on with an empty
+``body`` and the reason in ``page_status`` (see :func:`fetch_page`), so the
+clean stage falls back to the feed's summary (``text_source`` "feed") and the
+item still ends as exactly one row.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 from apache_beam.utils.windowed_value import WindowedValue
 
 from schemas import ErrorRecord, RawDocument
-from transforms import feed_state
+from transforms import feed_state, warm
 from transforms.feed_parse import FeedRejected, ParserProcess, item_locator
 from transforms.fetch import Fetcher, FetchConfig, FetchError, parse_retry_after
 from transforms.ids import article_id, now_micros
@@ -137,6 +139,12 @@ def page_text(body: bytes, headers: dict) -> Optional[str]:
 
 # ---------------------------------------------------------------- polling
 
+def _close_poller(pair) -> None:
+    fetcher, parser = pair
+    parser.close()
+    fetcher.close()
+
+
 class _PollFeedFn(beam.DoFn):
     """Poll one feed (keyed by URL); the per-feed state lives in Beam state."""
 
@@ -147,14 +155,19 @@ class _PollFeedFn(beam.DoFn):
         self.fetch_config = fetch_config
         self.settings = settings
 
+    def _key(self):
+        return ("poller", self.fetch_config, self.settings)
+
     def setup(self) -> None:
-        self.fetcher = Fetcher(self.fetch_config)
-        self.parser = ParserProcess(self.settings.parse_timeout, self.settings.parse_memory_bytes)
+        # Warm across a local follower's polls: the session, its robots.txt
+        # cache and the parser process (its imports) are kept.
+        self.fetcher, self.parser = warm.acquire(self._key(), lambda: (
+            Fetcher(self.fetch_config),
+            ParserProcess(self.settings.parse_timeout, self.settings.parse_memory_bytes)))
         self.committed = feed_state.load_feed_states(self.out)
 
     def teardown(self) -> None:
-        self.parser.close()
-        self.fetcher.close()
+        warm.release(self._key(), (self.fetcher, self.parser), _close_poller)
 
     def process(self, element, stored=beam.DoFn.StateParam(FEED_STATE)) -> Iterator:
         url, _tick = element
@@ -289,14 +302,17 @@ class _FetchPageFn(beam.DoFn):
         self.workers = max(1, workers)
         self.batch = batch
 
+    def _key(self):
+        return ("page-fetcher", self.fetch_config)
+
     def setup(self) -> None:
-        self.fetcher = Fetcher(self.fetch_config)
+        self.fetcher = warm.acquire(self._key(), lambda: Fetcher(self.fetch_config))
         self.pool = concurrent.futures.ThreadPoolExecutor(self.workers,
                                                           thread_name_prefix="newsbeam-fetch")
 
     def teardown(self) -> None:
         self.pool.shutdown(wait=True)
-        self.fetcher.close()
+        warm.release(self._key(), self.fetcher, Fetcher.close)
 
     def start_bundle(self) -> None:
         self.pending = []
@@ -313,35 +329,39 @@ class _FetchPageFn(beam.DoFn):
     def _flush(self) -> Iterator:
         pending, self.pending = self.pending, []
         results = self.pool.map(lambda p: fetch_page(self.fetcher, p[0]), pending)
-        for (raw, timestamp, window), (document, error) in zip(pending, results):
-            if error is not None:
-                beam.metrics.Metrics.counter("fetch", f"error:{error.error}").inc()
-                yield beam.pvalue.TaggedOutput("errors", WindowedValue(error, timestamp, [window]))
-            else:
+        for (_raw, timestamp, window), document in zip(pending, results):
+            if document.page_status == "ok":
                 beam.metrics.Metrics.counter("fetch", "pages").inc()
+            elif document.page_status != "no_link":  # nothing to fetch is no failure
+                # Not an error row: the item goes on with its feed summary.
+                beam.metrics.Metrics.counter("fetch", f"page:{document.page_status}").inc()
             yield WindowedValue(document, timestamp, [window])
 
 
-def fetch_page(fetcher: Fetcher, raw: RawDocument) -> tuple[RawDocument, Optional[ErrorRecord]]:
-    """The item with its page in ``body``; on failure an empty body and an error row."""
+def fetch_page(fetcher: Fetcher, raw: RawDocument) -> RawDocument:
+    """The item with its page's HTML in ``body`` and ``page_status`` "ok".
+
+    When the page cannot be used the item comes back with an empty ``body`` and
+    the reason in ``page_status`` (the clean stage then uses the feed summary):
+    ``no_link`` (GUID-only item, nothing to fetch), ``robots_disallowed``, any
+    :class:`transforms.fetch.FetchError` reason (``timeout``, ``too_large``,
+    ``connect_error``, ...), ``http_<status>``, ``not_html``.
+    """
     if not raw.url:
-        return raw, None  # GUID-only item: the feed's content is all there is
-
-    def failed(reason: str, detail: str):
-        return raw, ErrorRecord(raw.url, "fetch", reason, detail[:1000], now_micros(), article_id(raw))
-
+        return raw._replace(page_status="no_link")  # the feed's content is all there is
+    failed = lambda reason: raw._replace(body="", page_status=reason)
     try:
         if not fetcher.allowed_by_robots(raw.url):
-            return failed("robots_disallowed", f"robots.txt disallows {raw.url}")
+            return failed("robots_disallowed")
         resp = fetcher.get(raw.url)
     except FetchError as exc:
-        return failed(exc.reason, exc.detail)
+        return failed(exc.reason)
     if resp.status != 200:
-        return failed(f"http_{resp.status}", f"{resp.url} answered {resp.status}")
+        return failed(f"http_{resp.status}")
     text = page_text(resp.body, resp.headers)
     if text is None:
-        return failed("not_html", f"{resp.url} is {resp.headers.get('content-type')}")
-    return raw._replace(body=text), None
+        return failed("not_html")
+    return raw._replace(body=text, page_status="ok")
 
 
 class FetchArticles(beam.PTransform):
@@ -349,8 +369,9 @@ class FetchArticles(beam.PTransform):
 
     In:  RawDocument (kind "feed", empty body).
     Out: {"documents": RawDocument with the page HTML in ``body`` (empty when
-    the page could not be fetched), "errors": ErrorRecord (stage "fetch")}.
-    Every input item comes out as a document, so none is lost to a failed page.
+    the page could not be fetched) and ``page_status`` ("ok" or why not, see
+    :func:`fetch_page`)}. Every input item comes out as exactly one document
+    and no error row, so none is lost to a failed page nor counted twice.
     """
 
     def __init__(self, fetch_config: FetchConfig, workers: int = 8):
@@ -359,9 +380,9 @@ class FetchArticles(beam.PTransform):
         self.workers = workers
 
     def expand(self, items: beam.PCollection) -> dict:
-        fetched = items | "FetchPage" >> beam.ParDo(
-            _FetchPageFn(self.fetch_config, self.workers)).with_outputs("errors", main="documents")
-        return {"documents": fetched.documents, "errors": fetched.errors}
+        documents = items | "FetchPage" >> beam.ParDo(
+            _FetchPageFn(self.fetch_config, self.workers)).with_output_types(RawDocument)
+        return {"documents": documents}
 
 
 # ---------------------------------------------------------------- state

@@ -10,8 +10,11 @@ A fetch fails with :class:`FetchError` (``reason`` is the error-row reason) for:
 resolution, checked again on every redirect hop), ``too_many_redirects``,
 ``redirect_loop``, ``timeout`` (connect, read, or the whole transfer past
 ``total_timeout``), ``connect_error``, ``too_large`` (declared or actual
-decoded size over the cap, so gzip bombs stop at the cap too) and
-``robots_disallowed``. HTTP statuses are returned, not raised: the caller
+decoded size over the cap, so gzip bombs stop at the cap too) and, from
+:meth:`Fetcher.allowed_by_robots` only, ``robots_unreachable`` (robots.txt
+answered 5xx/429 or could not be fetched; the detail names the cause). A
+robots.txt disallow is not an error here: ``allowed_by_robots`` returns False
+and the caller records it. HTTP statuses are returned, not raised: the caller
 decides what a 304, 429 or 500 means.
 
 The address is checked twice: on the resolved name before each hop, and on
@@ -28,7 +31,7 @@ import socket
 import threading
 import time
 import urllib.robotparser
-from typing import Mapping, NamedTuple, Optional
+from typing import Callable, Mapping, NamedTuple, Optional
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -39,6 +42,12 @@ import urllib3.connection
 from transforms.errors import Rejected
 
 DEFAULT_USER_AGENT = ("newsbeam/0.1 (news feed reader; +https://github.com/newsbeam/newsbeam)")
+
+# RFC 9309 2.3.1.2, 2.4, 2.5: follow at least five redirects for robots.txt,
+# keep a cached copy at most 24 hours, parse at least the first 500 KiB.
+ROBOTS_MAX_REDIRECTS = 5
+ROBOTS_MAX_TTL = 24 * 3600.0
+ROBOTS_MAX_BYTES = 500 * 1024
 
 
 class FetchConfig(NamedTuple):
@@ -55,7 +64,8 @@ class FetchConfig(NamedTuple):
     per_host_concurrency: int = 2
     per_host_delay: float = 1.0  # seconds between request starts to one host
     respect_robots: bool = True
-    robots_ttl: float = 3600.0
+    robots_ttl: float = 3600.0  # seconds a fetched robots.txt (or its 4xx) is trusted
+    robots_unreachable_ttl: float = 300.0  # shorter, so a host that comes back is retried soon
 
 
 class FetchError(Rejected):
@@ -207,11 +217,63 @@ class _PublicOnlyAdapter(requests.adapters.HTTPAdapter):
                                                    "https": _PublicHTTPSPool}
 
 
-class Fetcher:
-    """One HTTP session plus robots.txt cache and host gate, for one worker."""
+def robots_key(url: str) -> tuple[str, str, int]:
+    """The robots.txt cache key of a URL: (scheme, host, port), default port filled in.
 
-    def __init__(self, config: FetchConfig):
+    RFC 9309 2.1: a robots.txt file applies to one scheme, host and port only.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname or "", parts.port or (443 if scheme == "https" else 80)
+
+
+def robots_url(key: tuple[str, str, int]) -> str:
+    """The robots.txt URL for a :func:`robots_key` (default port left out)."""
+    scheme, host, port = key
+    if ":" in host:
+        host = f"[{host}]"  # IPv6 literal
+    if port != (443 if scheme == "https" else 80):
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}/robots.txt"
+
+
+def parse_robots(body: bytes, truncated: bool = False) -> urllib.robotparser.RobotFileParser:
+    """A parser for a robots.txt body (UTF-8 per RFC 9309; a BOM is ignored).
+
+    When ``truncated``, the last, possibly cut line is dropped: a cut
+    ``Disallow: /private`` could otherwise read as ``Disallow: /`` (everything).
+    """
+    if truncated:
+        body = body[:body.rfind(b"\n") + 1]
+    parser = urllib.robotparser.RobotFileParser()
+    parser.parse(body.decode("utf-8-sig", "replace").splitlines())
+    return parser
+
+
+def no_robots_rules() -> urllib.robotparser.RobotFileParser:
+    """A parser that allows everything (robots.txt "unavailable", RFC 9309 2.3.1.3)."""
+    parser = urllib.robotparser.RobotFileParser()
+    parser.allow_all = True
+    return parser
+
+
+class _RobotsEntry(NamedTuple):
+    """One host's cached robots.txt outcome: rules, or why the host is unreachable."""
+
+    expires: float  # on the Fetcher's clock
+    parser: Optional[urllib.robotparser.RobotFileParser]  # None: unreachable
+    unreachable: str = ""  # FetchError detail when parser is None
+
+
+class Fetcher:
+    """One HTTP session plus robots.txt cache and host gate, for one worker.
+
+    ``clock`` (monotonic seconds) times the robots.txt cache; tests inject one.
+    """
+
+    def __init__(self, config: FetchConfig, clock: Callable[[], float] = time.monotonic):
         self.config = config
+        self.clock = clock
         self.session = requests.Session()
         if not config.allow_private_addresses:
             for scheme in ("http://", "https://"):
@@ -220,33 +282,41 @@ class Fetcher:
         self.session.headers["Accept-Encoding"] = "gzip, deflate"
         self.session.trust_env = False  # no proxies or netrc from the environment
         self.gate = HostGate(config.per_host_concurrency, config.per_host_delay)
-        self._robots: dict[str, tuple[float, Optional[urllib.robotparser.RobotFileParser]]] = {}
+        self._robots: dict[tuple[str, str, int], _RobotsEntry] = {}
+        self._robots_locks: dict[tuple[str, str, int], threading.Lock] = {}
         self._robots_lock = threading.Lock()
 
     def close(self) -> None:
         self.session.close()
 
     def get(self, url: str, headers: Optional[Mapping[str, str]] = None,
-            max_bytes: Optional[int] = None) -> Response:
-        """GET with manual redirects (each hop checked), size cap and deadline."""
+            max_bytes: Optional[int] = None, max_redirects: Optional[int] = None,
+            truncate: bool = False) -> Response:
+        """GET with manual redirects (each hop checked), size cap and deadline.
+
+        ``max_bytes`` and ``max_redirects`` default to the config's page cap and
+        redirect limit. With ``truncate`` a body over ``max_bytes`` is cut at
+        the cap instead of failing with ``too_large``.
+        """
         cfg = self.config
         max_bytes = cfg.max_page_bytes if max_bytes is None else max_bytes
+        max_redirects = cfg.max_redirects if max_redirects is None else max_redirects
         deadline = time.monotonic() + cfg.total_timeout
         seen = set()
         current = url
-        for _hop in range(cfg.max_redirects + 1):
+        for _hop in range(max_redirects + 1):
             check_url(current, cfg.allow_private_addresses)
             if current in seen:
                 raise FetchError("redirect_loop", f"{url} loops at {current}")
             seen.add(current)
-            status, resp_headers, body = self._one(current, headers, max_bytes, deadline)
+            status, resp_headers, body = self._one(current, headers, max_bytes, deadline, truncate)
             if status in (301, 302, 303, 307, 308) and "location" in resp_headers:
                 current = urljoin(current, resp_headers["location"].strip())
                 continue
             return Response(current, status, resp_headers, body)
-        raise FetchError("too_many_redirects", f"{url}: more than {cfg.max_redirects} redirects")
+        raise FetchError("too_many_redirects", f"{url}: more than {max_redirects} redirects")
 
-    def _one(self, url: str, headers, max_bytes: int, deadline: float):
+    def _one(self, url: str, headers, max_bytes: int, deadline: float, truncate: bool = False):
         cfg = self.config
         host = urlsplit(url).netloc.lower()
         with self.gate(host):
@@ -266,71 +336,96 @@ class Fetcher:
             try:
                 resp_headers = {k.lower(): v for k, v in resp.headers.items()}
                 declared = resp_headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > max_bytes:
+                if not truncate and declared.isdigit() and int(declared) > max_bytes:
                     raise FetchError("too_large", f"{url}: Content-Length {declared} > {max_bytes}")
-                chunks, size = [], 0
-                try:
-                    # read1 returns after one socket read, so a slow-drip server
-                    # meets the deadline; decoding gzip/deflate here makes the cap
-                    # count decoded bytes.
-                    while True:
-                        chunk = resp.raw.read1(64 * 1024, decode_content=True)
-                        if not chunk:
-                            break
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise FetchError("too_large", f"{url}: more than {max_bytes} bytes")
-                        if time.monotonic() > deadline:
-                            raise FetchError("timeout", f"{url}: transfer exceeded "
-                                                        f"{cfg.total_timeout}s")
-                        chunks.append(chunk)
-                except requests.exceptions.Timeout as exc:
-                    raise FetchError("timeout", f"{url}: {exc}") from exc
-                except (requests.exceptions.RequestException, OSError,
-                        urllib3.exceptions.HTTPError) as exc:
-                    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
-                        raise FetchError("timeout", f"{url}: {exc}") from exc
-                    raise FetchError("connect_error", f"{url}: {type(exc).__name__}: {exc}") from exc
-                return resp.status_code, resp_headers, b"".join(chunks)
+                return resp.status_code, resp_headers, self._read_body(resp, url, max_bytes,
+                                                                       deadline, truncate)
             finally:
                 resp.close()
 
-    def allowed_by_robots(self, url: str) -> bool:
-        """robots.txt verdict for our User-Agent (RFC 9309 semantics).
+    def _read_body(self, resp, url: str, max_bytes: int, deadline: float, truncate: bool) -> bytes:
+        """The decoded body, at most ``max_bytes`` (cut there with ``truncate``, else too_large)."""
+        chunks, size = [], 0
+        try:
+            # read1 returns after one socket read, so a slow-drip server
+            # meets the deadline; decoding gzip/deflate here makes the cap
+            # count decoded bytes.
+            while True:
+                chunk = resp.raw.read1(64 * 1024, decode_content=True)
+                if not chunk:
+                    break
+                if size + len(chunk) > max_bytes:
+                    if not truncate:
+                        raise FetchError("too_large", f"{url}: more than {max_bytes} bytes")
+                    chunks.append(chunk[:max_bytes - size])
+                    break
+                size += len(chunk)
+                if time.monotonic() > deadline:
+                    raise FetchError("timeout", f"{url}: transfer exceeded "
+                                                f"{self.config.total_timeout}s")
+                chunks.append(chunk)
+        except requests.exceptions.Timeout as exc:
+            raise FetchError("timeout", f"{url}: {exc}") from exc
+        except (requests.exceptions.RequestException, OSError,
+                urllib3.exceptions.HTTPError) as exc:
+            if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+                raise FetchError("timeout", f"{url}: {exc}") from exc
+            raise FetchError("connect_error", f"{url}: {type(exc).__name__}: {exc}") from exc
+        return b"".join(chunks)
 
-        4xx robots.txt: everything allowed; 5xx or unreachable: nothing allowed
-        (the server may be overloaded). Cached per host for ``robots_ttl``.
+    def allowed_by_robots(self, url: str) -> bool:
+        """robots.txt verdict for our User-Agent on ``url`` (RFC 9309 2.3.1).
+
+        True when allowed, False only when the host's robots.txt disallows it.
+        robots.txt answering 2xx is parsed and obeyed; 4xx ("unavailable",
+        401 and 403 included) means no rules. A 5xx or 429 answer, or a fetch
+        failure (DNS, connect, timeout, TLS, redirects...), makes the host
+        unreachable: raises ``FetchError("robots_unreachable", "unreachable: <cause>")``
+        so the caller records the real cause and fetches nothing from that host.
+        A malformed URL raises its own ``bad_url``/``unsafe_scheme``.
+
+        Cached per (scheme, host, port): ``robots_ttl`` after an answer,
+        ``robots_unreachable_ttl`` after a failure, both capped at 24 hours.
         """
         if not self.config.respect_robots:
             return True
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        now = time.monotonic()
-        with self._robots_lock:
-            cached = self._robots.get(origin)
-        if cached is None or cached[0] < now:
-            parser = self._load_robots(origin)
-            cached = (now + self.config.robots_ttl, parser)
-            with self._robots_lock:
-                self._robots[origin] = cached
-        parser = cached[1]
-        if parser is None:
-            return False
-        return parser.can_fetch(self.config.user_agent, url)
+        check_url(url, allow_private=True)  # syntax only: no DNS lookup here
+        entry = self._robots_entry(robots_key(url))
+        if entry.parser is None:
+            raise FetchError("robots_unreachable", entry.unreachable)
+        return entry.parser.can_fetch(self.config.user_agent, url)
 
-    def _load_robots(self, origin: str) -> Optional[urllib.robotparser.RobotFileParser]:
-        parser = urllib.robotparser.RobotFileParser()
+    def _robots_entry(self, key: tuple[str, str, int]) -> _RobotsEntry:
+        """The cached entry for a host, fetched again once expired."""
+        with self._robots_lock:
+            host_lock = self._robots_locks.setdefault(key, threading.Lock())
+        # One fetch per host even when many page fetches ask at once; others wait for it.
+        with host_lock:
+            entry = self._robots.get(key)
+            if entry is None or entry.expires <= self.clock():
+                entry = self._load_robots(key)
+                self._robots[key] = entry
+            return entry
+
+    def _load_robots(self, key: tuple[str, str, int]) -> _RobotsEntry:
+        """Fetch and classify one host's robots.txt (RFC 9309 2.3.1.1-2.3.1.4)."""
+        cfg = self.config
+        url = robots_url(key)
         try:
-            resp = self.get(origin + "/robots.txt", max_bytes=512 * 1024)
+            resp = self.get(url, max_bytes=ROBOTS_MAX_BYTES, max_redirects=ROBOTS_MAX_REDIRECTS,
+                            truncate=True)
         except FetchError as exc:
-            if exc.reason in ("too_large",):
-                parser.parse([])  # unusable file: treat as no rules, like a 4xx
-                return parser
-            return None
-        if 400 <= resp.status < 500:
-            parser.parse([])
-        elif resp.status >= 500:
-            return None
+            return self._unreachable(f"unreachable: {exc.reason}: {exc.detail}")
+        if 200 <= resp.status < 300:
+            parser = parse_robots(resp.body, truncated=len(resp.body) >= ROBOTS_MAX_BYTES)
+        elif 400 <= resp.status < 500 and resp.status != 429:
+            parser = no_robots_rules()
         else:
-            parser.parse(resp.body.decode("utf-8", "replace").splitlines())
-        return parser
+            # 5xx, and 429 (the host asks us to slow down, not "no file"), as
+            # Google does; also a 3xx without Location or a 1xx.
+            return self._unreachable(f"unreachable: {url} answered {resp.status}")
+        return _RobotsEntry(self.clock() + min(cfg.robots_ttl, ROBOTS_MAX_TTL), parser)
+
+    def _unreachable(self, detail: str) -> _RobotsEntry:
+        ttl = min(self.config.robots_unreachable_ttl, ROBOTS_MAX_TTL)
+        return _RobotsEntry(self.clock() + ttl, None, detail)

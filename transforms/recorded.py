@@ -1,10 +1,12 @@
 """What the warehouse already accounts for, so a re-run adds no row to any table.
 
-``ReadRecordedIds``: PBegin -> PCollection[str], the id of every input that
+``ReadRecordedIds``: PBegin (or, streaming, once per poll tick) -> PCollection[str], the id of every input that
 already has its one row in a committed table: the ``article_id`` of each
 ``_index`` entry (kept articles), each ``duplicates`` row and each ``errors``
-row that ends an input. Fetch errors do not end one (the feed item goes on
-with its summary), and feed-level errors carry no input id.
+row that ends an input. Feed-level errors carry no input id. Warehouses
+written before ``articles.page_status`` existed also hold ``stage`` "fetch"
+rows, which did not end an item (it went on with its summary, and its one row
+is in the same commit): they are ignored. No such rows are written any more.
 
 ``SkipRecorded``: ErrorRecord -> ErrorRecord whose input is not recorded yet
 (counted ``write/already_recorded`` otherwise). ``Deduplicate`` uses the same
@@ -16,7 +18,7 @@ staged files of runs in flight are not under the table globs.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 import apache_beam as beam
 import pyarrow.compute as pc
@@ -37,7 +39,7 @@ def read_ids(readable) -> list[str]:
         columns = ["article_id"] + (["stage"] if "stage" in names else [])
         table = pf.read(columns=columns)
     ids = table.column("article_id")
-    if "stage" in columns:
+    if "stage" in columns:  # old fetch rows: see the module docstring
         ids = ids.filter(pc.not_equal(table.column("stage"), "fetch"))
     return [i for i in ids.to_pylist() if i]
 
@@ -45,14 +47,16 @@ def read_ids(readable) -> list[str]:
 class ReadRecordedIds(beam.PTransform):
     """PBegin -> the ids of inputs with a row in ``_index``, ``duplicates`` or ``errors``."""
 
-    def __init__(self, out: str):
+    def __init__(self, out: str, per: Optional[beam.PCollection] = None):
         super().__init__()
         self.out = out
+        self.per = per  # streaming: read again for each poll tick, in its window
 
     def expand(self, pbegin) -> beam.PCollection[str]:
         patterns = [warehouse.table_pattern(self.out, t) for t in ("_index", "duplicates", "errors")]
-        return (pbegin
-                | "Patterns" >> beam.Create(patterns)
+        listed = (pbegin | "Patterns" >> beam.Create(patterns) if self.per is None else
+                  self.per | "PatternsPerPoll" >> beam.FlatMap(lambda _, p=patterns: p))
+        return (listed
                 | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
                 | "Open" >> fileio.ReadMatches()
                 | "Ids" >> beam.FlatMap(read_ids).with_output_types(str))

@@ -31,6 +31,7 @@ import numpy as np
 from apache_beam import pvalue
 
 from schemas import Article, Entity, ErrorRecord, ThemeScore
+from transforms import warm
 from transforms.ids import now_micros
 
 if sys.version_info >= (3, 11):
@@ -425,9 +426,16 @@ class _TagBatchFn(beam.DoFn):
         self._unclassified = beam.metrics.Metrics.counter("tag", "unclassified")
         self._failed = beam.metrics.Metrics.counter("tag", "errors")
 
+    def _key(self):
+        return ("tagger", self._model, self._lexicon_path, tuple(sorted(self._scoring.items())))
+
     def setup(self):
-        self._nlp = load_model(self._model)
-        self._scorer = ThemeScorer.from_file(self._lexicon_path, **self._scoring)
+        # Warm across a local follower's polls: loading the model is the slow part.
+        self._nlp, self._scorer = warm.acquire(self._key(), lambda: (
+            load_model(self._model), ThemeScorer.from_file(self._lexicon_path, **self._scoring)))
+
+    def teardown(self):
+        warm.release(self._key(), (self._nlp, self._scorer), lambda _: None)
 
     def process(self, batch: Sequence[Article]) -> Iterator:
         inputs = [article_text(a, self._max_chars) for a in batch]

@@ -15,6 +15,7 @@ import pytest
 
 from pipeline.cli import main
 from tests.feedserver import FeedServer, Reply, Route, page, rss, story
+from tests.warehouse_check import assert_exactly_once
 from transforms.feed_parse import normalise_link
 from transforms.feeds import FeedStatus  # noqa: F401  (registers its coder)
 from transforms.ids import article_id
@@ -92,7 +93,7 @@ def test_failures_backoff_retry_after_and_recovery(tmp_path):
                                       script=[Reply(503, b"busy", {"Retry-After": "3600"})])
         _serve_pages(s, range(2))
         feeds = [s.url("/flaky.xml"), s.url("/busy.xml")]
-        assert _ingest(feeds, tmp_path, "--interval", "0.5") == 0
+        assert _ingest(feeds, tmp_path, "--interval", "0.5") == 3  # every feed failed
         errors = sorted((r["source"], r["stage"], r["error"])
                         for r in _rows(tmp_path, "errors", ["source", "stage", "error"]))
         assert errors == [(s.url("/busy.xml"), "feed", "http_503"),
@@ -103,6 +104,22 @@ def test_failures_backoff_retry_after_and_recovery(tmp_path):
         assert len(s.requests_for("/busy.xml")) == 1  # Retry-After: 3600 honoured
         assert sorted(r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"])) == \
             _ids(s, [0])
+
+
+def test_exit_status_and_summary_name_the_failing_feeds(tmp_path, capsys):
+    """``--once``: exit 3 when every feed failed; follow mode: after
+    ``--max_feed_failures`` polls in a row. The summary names each failing feed."""
+    with FeedServer() as s:
+        s.routes["/ok.xml"] = Route(rss([_item(s, 0)]))
+        _serve_pages(s, [0])
+        gone = s.url("/gone.xml")  # 404
+        assert _ingest([gone], tmp_path) == 3
+        out = capsys.readouterr().out
+        assert "failing feeds: 1" in out and f"{gone}: http_404 (1 polls in a row), next try" in out
+        assert _ingest([gone, s.url("/ok.xml")], tmp_path) == 0  # one feed still works
+        assert main(["ingest", gone, "--out", str(tmp_path), "--interval", "0.2",
+                     "--backoff_max", "0.2", "--max_feed_failures", "4", *COMMON]) == 3
+        assert "(4 polls in a row)" in capsys.readouterr().out
 
 
 def _hostile_feeds():
@@ -211,13 +228,64 @@ def test_poll_failing_at_its_commit_adds_nothing_and_is_polled_again(tmp_path, m
         gone_ids = sorted(article_id(RawDocument("", normalise_link(s.url(f"/gone/{i}")), None,
                                                  "feed", None, "", None, None, None, 0))
                           for i in range(2))
-        assert sorted(aid for _, stage, _, aid in rows if stage == "clean") == gone_ids
-        assert sorted(aid for _, stage, _, aid in rows if stage == "fetch") == gone_ids
-        assert len(_rows(tmp_path, "articles", ["article_id"])) == 1
+        # One row per item: the failed fetches are no rows of their own.
+        assert sorted((stage, error, aid) for _, stage, error, aid in rows) == \
+            [("clean", "no_article", aid) for aid in gone_ids]
+        assert _rows(tmp_path, "articles", ["page_status"]) == [{"page_status": "ok"}]
+        assert_exactly_once(str(tmp_path), inputs=3)
         # A further poll finds them all seen.
         assert _ingest([s.url("/feed.xml")], tmp_path) == 0
         assert sorted(tuple(r.values()) for r in _rows(tmp_path, "errors", columns)) == rows
         assert [len(s.requests_for(p)) for p in ("/a/0", "/gone/0", "/gone/1")] == [2, 2, 2]
+
+
+def test_one_follower_ingests_new_items_over_three_polls(tmp_path):
+    """``ingest --interval``: one process, three polls, each finding a new item
+    (its second poll used to crash on the index the first one wrote)."""
+    import threading
+
+    with FeedServer() as s:
+        s.routes["/feed.xml"] = Route(rss([_item(s, 0)]))
+        _serve_pages(s, range(3))
+
+        def publish_between_polls():
+            for n in (1, 2):  # after poll n the feed gains item n
+                while len(s.requests_for("/feed.xml")) < n:
+                    time.sleep(0.02)
+                s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(n + 1)]))
+
+        feeder = threading.Thread(target=publish_between_polls, daemon=True)
+        feeder.start()
+        code = main(["ingest", s.url("/feed.xml"), "--out", str(tmp_path), "--interval", "1",
+                     "--polls", "3", *COMMON])
+        feeder.join(5)
+        assert code == 0
+        assert len(s.requests_for("/feed.xml")) == 3
+        ids = [r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"])]
+        assert sorted(ids) == _ids(s, range(3))
+        assert [len(s.requests_for(f"/a/{i}")) for i in range(3)] == [1, 1, 1]
+        assert len(list((tmp_path / "_log").glob("*.json"))) == 3  # one commit per poll
+
+
+def test_failed_page_fetch_is_no_row_of_its_own(tmp_path):
+    """Each item ends as exactly one row: a page that answers 404 leaves the
+    article from the feed summary (page_status says why), or -- without a
+    summary -- one error row naming the page's reason."""
+    with FeedServer() as s:
+        items = [_item(s, 0), _item(s, 1),
+                 dict(title="Gone", link=s.url("/a/2"), pubDate=DATE)]  # no summary
+        s.routes["/feed.xml"] = Route(rss(items))
+        _serve_pages(s, [0])  # /a/1 and /a/2 answer 404
+        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
+        articles = sorted((r["url"], r["text_source"], r["page_status"]) for r in _rows(
+            tmp_path, "articles", ["url", "text_source", "page_status"]))
+        assert articles == [(s.url("/a/0"), "page", "ok"), (s.url("/a/1"), "feed", "http_404")]
+        errors = [(r["source"], r["stage"], r["error"], r["detail"], r["article_id"])
+                  for r in _rows(tmp_path, "errors", ["source", "stage", "error", "detail",
+                                                      "article_id"])]
+        assert errors == [(normalise_link(s.url("/a/2")), "clean", "no_article",
+                           "no article in the feed summary; page: http_404", _ids(s, [2])[0])]
+        assert assert_exactly_once(str(tmp_path), inputs=3).rows["duplicates"] == 0
 
 
 def test_streaming_run_writes_each_poll_in_its_window(tmp_path):
@@ -229,6 +297,8 @@ def test_streaming_run_writes_each_poll_in_its_window(tmp_path):
     from pipeline.options import NewsbeamOptions
     from transforms import warehouse
 
+    # A warehouse that already holds rows: the windowed polls meet its index.
+    assert main(["backfill", str(ROOT / "seeds"), "--out", str(tmp_path), "--no_progress"]) == 0
     with FeedServer() as s:
         s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(2)]))
         _serve_pages(s, range(3))
@@ -251,18 +321,19 @@ def test_streaming_run_writes_each_poll_in_its_window(tmp_path):
         p.run().wait_until_finish()
         t.join(5)
         assert len(s.requests_for("/feed.xml")) == 2
-        ids = [r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"])]
+        ids = [r["article_id"] for r in _rows(tmp_path, "articles", ["article_id", "source"])
+               if r["source"].startswith("http")]
         assert sorted(ids) == _ids(s, range(3))
         # One set of files per window: the second poll's item has a file of its own.
         file_of = {}
-        for f in glob.glob(str(tmp_path / "articles/**/*.parquet"), recursive=True):
+        for f in glob.glob(str(tmp_path / "articles/date=2025-*/**/*.parquet"), recursive=True):
             for row in pq.read_table(f, columns=["article_id"]).to_pylist():
                 file_of[row["article_id"]] = f
         first_poll, second_poll = _ids(s, range(2)), _ids(s, [2])
         assert file_of[second_poll[0]] not in {file_of[i] for i in first_poll}
         assert [len(s.requests_for(f"/a/{i}")) for i in range(3)] == [1, 1, 1]
-        # One commit per window, and nothing left staged but the run's marker.
-        assert len(list((tmp_path / "_log").glob("*.json"))) == 2
+        # One commit per window (after the backfill's), nothing left staged but the marker.
+        assert len(list((tmp_path / "_log").glob("*.json"))) == 3
         assert warehouse.recover(str(tmp_path)) == warehouse.Recovery(1, 0)
 
 

@@ -33,6 +33,16 @@ def test_article_schema_matches_the_output_contract():
     ]
     for (name, type_, nullable), field in zip(contract, schema):
         assert (field.name, field.type, field.nullable) == (name, type_, nullable)
+    # Extensions, after the contract's columns.
+    assert [(f.name, f.type, f.nullable) for f in schema][len(contract):] == [
+        ("theme_scores", pa.list_(pa.struct([pa.field("theme", pa.string(), False),
+                                             pa.field("score", pa.float32(), False)])), False),
+        ("text_source", pa.string(), False),
+        ("author", pa.string(), True),
+        ("site_name", pa.string(), True),
+        ("content_hash", pa.string(), False),
+        ("page_status", pa.string(), True),
+    ]
 
 
 def test_side_tables_schemas():
@@ -49,7 +59,7 @@ def test_round_trip_through_arrow_keeps_every_value():
         "a1", "https://example.org/a", "seeds/x.txt", "Title", "Body.", published, "html",
         published + 5, "en", ["politics", "conflict-war-peace"],
         [Entity("Lloyd Austin", "PERSON", np.int32(3))], np.int32(1), ["other.txt"],
-        [ThemeScore("politics", np.float32(0.75))], "page", "Jane Doe", "Example", "abc")
+        [ThemeScore("politics", np.float32(0.75))], "page", "Jane Doe", "Example", "abc", "ok")
     table = to_table(Article, [article])
     assert table.schema == arrow_schema(Article)
     assert table.column("published_at")[0].as_py() == dt.datetime(

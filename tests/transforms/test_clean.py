@@ -40,7 +40,7 @@ def expected_text_article(r):
                    title="Harbour town votes to rebuild its flooded sea wall", text=BODY, published_at=None,
                    date_source="ingested", ingested_at=r.ingested_at, language="en", themes=[], entities=[],
                    word_count=np.int32(40), duplicates=[], theme_scores=[], text_source="file", author=None,
-                   site_name=None, content_hash="")
+                   site_name=None, content_hash="", page_status=None)
 
 
 def test_text_document():
@@ -99,6 +99,40 @@ def test_short_feed_summary_is_kept_when_the_page_fails():
     with pytest.raises(CleanFailure) as failure:
         clean_document(r, CleanConfig(min_summary_words=10))
     assert failure.value.reason == "too_short"
+
+
+def test_feed_item_page_status_says_why_the_page_was_not_used():
+    summary = "<p>" + BODY + "</p>"
+    item = raw(kind="feed", body=ARTICLE_HTML, summary=summary, title="Sea wall vote",
+               url="https://x.example/a")._replace(page_status="ok")
+    assert (clean_document(item).text_source, clean_document(item).page_status) == ("page", "ok")
+    # Fetched, but no article in the page: the summary, and why.
+    empty_page = item._replace(body="<html><body><nav>Home</nav></body></html>")
+    a = clean_document(empty_page)
+    assert (a.text_source, a.page_status) == ("feed", "no_article")
+    # Not fetched: the fetch's reason is kept.
+    for status in ("http_404", "robots_disallowed", "timeout", "no_link"):
+        a = clean_document(item._replace(body="", page_status=status))
+        assert (a.text_source, a.page_status, a.text) == ("feed", status, BODY)
+    # Files have no page.
+    assert clean_document(raw()).page_status is None
+    assert clean_document(raw(kind="html", body=ARTICLE_HTML)).page_status is None
+
+
+def test_feed_item_without_page_or_summary_is_one_error_naming_the_page_reason():
+    item = raw(kind="feed", body="", summary=None, url="https://x.example/gone")
+    with pytest.raises(CleanFailure) as failure:
+        clean_document(item._replace(page_status="http_404"))
+    assert (failure.value.reason, failure.value.detail) == (
+        "no_article", "no article in the feed summary; page: http_404")
+    with pytest.raises(CleanFailure) as failure:
+        clean_document(item._replace(body="<html><body><nav>Home</nav></body></html>",
+                                     page_status="ok"))
+    assert failure.value.reason == "no_article"
+    assert failure.value.detail.endswith("; page: no_article")
+    with pytest.raises(CleanFailure) as failure:  # a summary too short to keep
+        clean_document(item._replace(summary="Two words.", page_status="timeout"))
+    assert (failure.value.reason, failure.value.detail) == ("too_short", "2 words < 5; page: timeout")
 
 
 @pytest.mark.parametrize("doc,reason", [

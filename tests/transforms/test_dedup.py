@@ -29,7 +29,7 @@ def article(aid: str, text: str, *, published: int | None = None, source: str | 
         text=text, published_at=published, date_source="text" if published else "ingested",
         ingested_at=ingested, language="en", themes=[], entities=[],
         word_count=np.int32(len(text.split())), duplicates=[], theme_scores=[], text_source="file",
-        author=None, site_name=None, content_hash="")
+        author=None, site_name=None, content_hash="", page_status=None)
 
 
 def seed(i: int, **kw) -> Article:

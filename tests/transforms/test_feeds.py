@@ -15,8 +15,10 @@ from transforms import feed_state, warehouse
 from transforms.feed_parse import (FeedRejected, ParserProcess, defuse,
                                    normalise_link, read_feed_list, resolve_feeds,
                                    safe_link)
-from transforms.feeds import (PollSettings, SelectNewItems, after_failure, after_success,
-                              conditional_headers, items_to_documents)
+from transforms.feeds import (FetchArticles, PollSettings, SelectNewItems, after_failure,
+                              after_success, conditional_headers, fetch_page,
+                              items_to_documents)
+from transforms.fetch import FetchConfig, Fetcher
 from transforms.ids import article_id
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
@@ -232,3 +234,54 @@ def test_state_is_visible_only_once_committed(tmp_path):
     assert feed_state.load_feed_states(out)["http://f/1"] == {"etag": "x"}
     assert warehouse.recover(out) == warehouse.Recovery(0, 1)
     assert not list(tmp_path.rglob("*.inprogress")) and not list((tmp_path / "_staging").iterdir())
+
+
+LOOPBACK = FetchConfig(allow_private_addresses=True, per_host_delay=0.0, connect_timeout=2,
+                       read_timeout=0.5, total_timeout=2.0, max_page_bytes=100_000)
+
+
+def _page_routes(server) -> None:
+    from tests.feedserver import Reply, Route, page, story
+
+    server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    server.routes["/a/ok"] = Route(page("Story", story(1)), "text/html; charset=utf-8")
+    server.routes["/a/pdf"] = Route(b"%PDF-1.4", "application/pdf")
+    server.routes["/a/big"] = Route(b"<p>" + b"x" * 200_000 + b"</p>", "text/html")
+    server.routes["/a/slow"] = Route(script=[Reply(200, b"<p>late</p>", {}, delay=3.0)])
+    server.routes["/private/a"] = Route(page("Secret", story(2)), "text/html")
+
+
+def test_fetch_page_sets_page_status_and_never_an_error_row():
+    """Every item comes back as one document: the page and "ok", or an empty
+    body and the reason the page could not be used."""
+    from tests.feedserver import FeedServer
+
+    fetcher = Fetcher(LOOPBACK)
+    try:
+        with FeedServer() as s:
+            _page_routes(s)
+            got = {}
+            for path in ("/a/ok", "/a/missing", "/a/pdf", "/a/big", "/a/slow", "/private/a"):
+                doc = fetch_page(fetcher, _raw(s.url(path)))
+                assert isinstance(doc, RawDocument)
+                got[path] = (doc.page_status, bool(doc.body))
+            guid_only = _raw("urn:guid:1")._replace(url=None)
+            assert fetch_page(fetcher, guid_only) == guid_only._replace(page_status="no_link")
+    finally:
+        fetcher.close()
+    assert got == {"/a/ok": ("ok", True), "/a/missing": ("http_404", False),
+                   "/a/pdf": ("not_html", False), "/a/big": ("too_large", False),
+                   "/a/slow": ("timeout", False), "/private/a": ("robots_disallowed", False)}
+
+
+def test_fetch_articles_outputs_one_document_per_item():
+    from tests.feedserver import FeedServer
+
+    with FeedServer() as s:
+        _page_routes(s)
+        items = [_raw(s.url(p)) for p in ("/a/ok", "/a/missing")]
+        with TestPipeline() as p:
+            out = p | beam.Create(items) | FetchArticles(LOOPBACK, workers=2)
+            assert set(out) == {"documents"}
+            assert_that(out["documents"] | beam.Map(lambda d: (d.locator, d.page_status)),
+                        equal_to([(items[0].locator, "ok"), (items[1].locator, "http_404")]))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import socket
 import time
 
 import pytest
 
 from tests.feedserver import FeedServer, Reply, Route
-from transforms.fetch import (FetchConfig, Fetcher, FetchError, HostGate, check_url,
-                              is_public_address, parse_retry_after)
+from transforms.fetch import (ROBOTS_MAX_BYTES, FetchConfig, Fetcher, FetchError, HostGate,
+                              check_url, is_public_address, parse_retry_after, robots_key,
+                              robots_url)
 
 LOCAL = FetchConfig(allow_private_addresses=True, per_host_delay=0.0, connect_timeout=2,
                     read_timeout=0.5, total_timeout=2.0, max_page_bytes=100_000, max_redirects=3)
@@ -152,19 +155,170 @@ def test_robots_txt_is_respected(server, fetcher):
     assert len(server.requests_for("/robots.txt")) == 1  # cached
 
 
-def test_robots_5xx_disallows_and_404_allows(server):
-    server.routes["/robots.txt"] = Route(script=[Reply(503, b"busy", {})])
+class FakeClock:
+    """A monotonic clock the test moves by hand (robots.txt cache expiry)."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _robots_error(fetcher: Fetcher, url: str) -> FetchError:
+    with pytest.raises(FetchError) as exc:
+        fetcher.allowed_by_robots(url)
+    return exc.value
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _robots_verdict(server, status: int):
+    """A fresh Fetcher's verdict on a page when robots.txt answers ``status`` once."""
+    rules = b"User-agent: *\nDisallow: /\n"  # must be ignored unless the status is 2xx
+    server.routes["/robots.txt"] = Route(script=[Reply(status, rules, {})])
     f = Fetcher(LOCAL)
     try:
-        assert not f.allowed_by_robots(server.url("/a"))
+        return f.allowed_by_robots(server.url("/news/1"))
+    except FetchError as exc:
+        return exc
     finally:
         f.close()
-    del server.routes["/robots.txt"]  # now a 404: no rules
+
+
+def test_robots_4xx_means_no_rules(server):
+    # RFC 9309 2.3.1.3: 401 and 403 are "unavailable" too, not "disallow all".
+    # (One server for all statuses: each FeedServer costs 0.5 s to shut down.)
+    for status in (404, 401, 403, 410):
+        assert _robots_verdict(server, status) is True, status
+
+
+def test_robots_5xx_or_429_makes_the_host_unreachable(server):
+    for status in (500, 503, 429):
+        error = _robots_verdict(server, status)
+        assert isinstance(error, FetchError), status
+        assert error.reason == "robots_unreachable"
+        assert error.detail == f"unreachable: {server.url('/robots.txt')} answered {status}"
+
+
+def test_host_that_does_not_answer_is_unreachable_not_disallowed(fetcher):
+    error = _robots_error(fetcher, f"http://127.0.0.1:{_closed_port()}/news/1")
+    assert error.reason == "robots_unreachable"
+    assert error.detail.startswith("unreachable: connect_error: ")
+    assert "refused" in error.detail.lower()
+
+
+def test_dns_failure_is_unreachable_with_the_dns_error(monkeypatch):
+    def no_dns(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    f = Fetcher(LOCAL._replace(allow_private_addresses=False))
+    try:
+        error = _robots_error(f, "http://news.example/story")
+    finally:
+        f.close()
+    assert error.reason == "robots_unreachable"
+    assert error.detail.startswith("unreachable: dns_error: news.example: ")
+    assert "Name or service not known" in error.detail
+
+
+def test_malformed_url_keeps_its_own_reason(fetcher):
+    assert _robots_error(fetcher, "javascript:alert(1)").reason == "unsafe_scheme"
+    assert _robots_error(fetcher, "http://example.org:99999/").reason == "bad_url"
+
+
+def test_robots_redirects_followed_up_to_five(server, fetcher):
+    # LOCAL allows 3 redirects for pages; RFC 9309 2.3.1.2 asks for 5 for robots.txt.
+    server.routes["/robots.txt"] = Route(redirect="/r1")
+    for i in range(1, 5):
+        server.routes[f"/r{i}"] = Route(redirect=f"/r{i + 1}")
+    server.routes["/r5"] = Route(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    assert not fetcher.allowed_by_robots(server.url("/private/1"))
+    server.routes["/r5"] = Route(redirect="/r6")  # a sixth redirect: too many
+    server.routes["/r6"] = Route(b"", "text/plain")
     g = Fetcher(LOCAL)
     try:
-        assert g.allowed_by_robots(server.url("/a"))
+        error = _robots_error(g, server.url("/private/1"))
     finally:
         g.close()
+    assert error.reason == "robots_unreachable"
+    assert error.detail.startswith("unreachable: too_many_redirects: ")
+
+
+def test_large_robots_txt_is_cut_at_500_kib_not_refused(server, fetcher):
+    head = b"User-agent: *\nDisallow: /private/\n"
+    late = b"Disallow: /news/late\n"
+    # The cut falls inside the last line, after "Disallow: /": read as written
+    # it would disallow everything, so the cut line must be dropped.
+    filler = b"#" + b"x" * (ROBOTS_MAX_BYTES - len(head) - 11 - 2) + b"\n"
+    assert len(head + filler) + len("Disallow: /") == ROBOTS_MAX_BYTES
+    server.routes["/robots.txt"] = Route(head + filler + late, "text/plain")
+    assert not fetcher.allowed_by_robots(server.url("/private/1"))
+    assert fetcher.allowed_by_robots(server.url("/news/late"))
+    assert fetcher.allowed_by_robots(server.url("/news/1"))
+
+
+def test_robots_cache_is_used_within_ttl_and_refreshed_after(server):
+    clock = FakeClock()
+    server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    f = Fetcher(LOCAL._replace(robots_ttl=60.0), clock=clock)
+    try:
+        assert f.allowed_by_robots(server.url("/a"))
+        clock.now += 59
+        assert not f.allowed_by_robots(server.url("/private/b"))
+        assert len(server.requests_for("/robots.txt")) == 1
+        clock.now += 2
+        server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /\n", "text/plain")
+        assert not f.allowed_by_robots(server.url("/a"))  # the new rules are used
+        assert len(server.requests_for("/robots.txt")) == 2
+    finally:
+        f.close()
+
+
+def test_unreachable_host_is_retried_after_the_short_ttl(server):
+    clock = FakeClock()
+    server.routes["/robots.txt"] = Route(script=[Reply(503, b"busy", {})])
+    f = Fetcher(LOCAL._replace(robots_ttl=3600.0, robots_unreachable_ttl=300.0), clock=clock)
+    try:
+        assert _robots_error(f, server.url("/a")).reason == "robots_unreachable"
+        clock.now += 299
+        assert _robots_error(f, server.url("/b")).reason == "robots_unreachable"  # cached
+        assert len(server.requests_for("/robots.txt")) == 1
+        del server.routes["/robots.txt"]  # the host is back, with no robots.txt (404)
+        clock.now += 2
+        assert f.allowed_by_robots(server.url("/a"))
+        assert len(server.requests_for("/robots.txt")) == 2
+    finally:
+        f.close()
+
+
+def test_concurrent_first_asks_fetch_robots_txt_once(server):
+    server.routes["/robots.txt"] = Route(script=[Reply(200, b"User-agent: *\nDisallow:\n",
+                                                       {}, delay=0.3)])
+    f = Fetcher(LOCAL._replace(per_host_concurrency=4))
+    try:
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            verdicts = list(pool.map(f.allowed_by_robots,
+                                     [server.url(f"/n/{i}") for i in range(8)]))
+    finally:
+        f.close()
+    assert verdicts == [True] * 8
+    assert len(server.requests_for("/robots.txt")) == 1
+
+
+def test_robots_cache_key_is_scheme_host_port():
+    assert robots_key("http://Example.org/a") == robots_key("http://example.org:80/b")
+    assert robots_key("https://example.org/a") != robots_key("http://example.org/a")
+    assert robots_key("http://example.org:8080/a") == ("http", "example.org", 8080)
+    assert (robots_url(robots_key("http://u:p@Example.org:80/a?q"))
+            == "http://example.org/robots.txt")
+    assert robots_url(robots_key("http://[::1]:8080/a")) == "http://[::1]:8080/robots.txt"
 
 
 def test_retry_after_forms():

@@ -14,7 +14,7 @@ def test_recorded_ids_are_the_inputs_that_ended_in_a_table(tmp_path):
     (tmp_path / "errors").mkdir()
     rows = [ErrorRecord("http://x/1", "clean", "no_article", "", 0, "id-clean"),
             ErrorRecord("x.txt", "read", "empty", "", 0, "id-read"),
-            # a failed fetch goes on with the feed summary: not the item's end
+            # written before page_status: a failed fetch did not end the item
             ErrorRecord("http://x/3", "fetch", "http_404", "", 0, "id-fetch"),
             ErrorRecord("http://feed", "feed", "http_500", "", 0)]  # about a feed, no item
     pq.write_table(to_table(ErrorRecord, rows), tmp_path / "errors" / "part-new.parquet")

@@ -54,6 +54,7 @@ def make_article(article_id: str, title: str, text: str) -> Article:
         text=text, published_at=None, date_source="ingested", ingested_at=1_700_000_000_000_000,
         language="en", themes=[], entities=[], word_count=np.int32(len(text.split())), duplicates=[],
         theme_scores=[], text_source="file", author=None, site_name=None, content_hash="",
+        page_status=None,
     )
 
 

@@ -18,7 +18,7 @@ INGESTED = int(dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.timezone.utc).timestamp
 def article(aid, themes, published=None):
     return Article(aid, f"https://e.org/{aid}", f"in/{aid}.txt", f"T {aid}", "Body.", published,
                    "html" if published else "ingested", INGESTED, "en", themes, [],
-                   np.int32(1), [], [], "file", None, None, f"h{aid}")
+                   np.int32(1), [], [], "file", None, None, f"h{aid}", None)
 
 
 def test_partition_of_prefers_publication_date_and_first_theme():
