@@ -202,6 +202,42 @@ def test_restart_after_sigkill_loses_and_repeats_nothing(tmp_path):
         assert len(_rows(tmp_path, "articles", ["article_id"])) == n_items
 
 
+def test_follower_killed_mid_poll_again_and_again_loses_and_repeats_nothing(tmp_path):
+    """A follower with a short interval, SIGKILLed (its process group) at a
+    different moment of a poll four times in a row while its feed keeps
+    growing; a last follower catches up. Every item ends as one row."""
+    import random
+
+    from tests.warehouse_check import assert_exactly_once
+
+    rng = random.Random(5)
+    with FeedServer() as s:
+        count = 4
+        s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(count)]))
+        _serve_pages(s, range(40))
+        cmd = [sys.executable, "-m", "pipeline.cli", "ingest", s.url("/feed.xml"), "--out",
+               str(tmp_path), "--interval", "0.5", *COMMON]
+        for attempt in range(4):
+            polled = len(s.requests_for("/feed.xml"))
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            try:
+                deadline = time.monotonic() + 120
+                while len(s.requests_for("/feed.xml")) == polled:  # a poll has started
+                    assert proc.poll() is None and time.monotonic() < deadline
+                    time.sleep(0.01)
+                time.sleep(rng.uniform(0.0, 4.0))  # somewhere in that poll or the next
+            finally:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(30)
+            count += 3  # new items while the follower is down
+            s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(count)]))
+        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
+        ids = [r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"])]
+        assert sorted(ids) == _ids(s, range(count))
+        assert_exactly_once(str(tmp_path), count)
+
+
 def test_poll_failing_at_its_commit_adds_nothing_and_is_polled_again(tmp_path, monkeypatch):
     """Rows staged but the commit failed (as a kill between the writes and the
     commit would leave them): nothing is visible, and the next poll writes each
