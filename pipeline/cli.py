@@ -218,7 +218,7 @@ def summarize(counters: dict[tuple[str, str], int], out: str, seconds: float) ->
     lines.append(f"  duplicates: {total('duplicates:')}   errors: {total('errors:')}"
                  f"   already recorded: {already}")
     reasons = sorted((n.split(":", 1)[1], v) for (ns, n), v in counters.items()
-                     if n.startswith("error:") and v)
+                     if ns == "write" and n.startswith("reason:") and v)
     if reasons:
         lines.append("  error reasons: " + ", ".join(f"{r} {v}" for r, v in reasons))
     unused = sorted((n.split(":", 1)[1], v) for (ns, n), v in counters.items()

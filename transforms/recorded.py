@@ -67,7 +67,10 @@ def _unrecorded(kv) -> Iterator[ErrorRecord]:
     if g["recorded"]:
         beam.metrics.Metrics.counter("write", "already_recorded").inc(len(g["rows"]))
         return
-    yield from g["rows"]
+    for row in g["rows"]:
+        # What the run summary lists: reasons of the rows written, not of every attempt.
+        beam.metrics.Metrics.counter("write", f"reason:{row.error}").inc()
+        yield row
 
 
 class SkipRecorded(beam.PTransform):
