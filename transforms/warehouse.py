@@ -176,6 +176,18 @@ def _delete_quietly(path: str) -> None:
             FileSystems.delete([path])
 
 
+def _delete_tree(path: str) -> None:
+    """Delete a folder and everything under it. An object store has no folder
+    to delete: there every object under the prefix is deleted."""
+    if _is_local(path):
+        if FileSystems.exists(path):
+            FileSystems.delete([path])
+        return
+    found = FileSystems.match([path.rstrip("/") + "/**"])[0].metadata_list
+    if found:
+        FileSystems.delete([m.path for m in found])
+
+
 def _read(path: str) -> Optional[bytes]:
     try:
         with FileSystems.open(path) as handle:
@@ -310,7 +322,8 @@ def commit(out: str, run_id: str, base: int, files: list[StagedFile], *,
         # own earlier window: look again.
     publish(out, run_id, files)
     if final:
-        _delete_quietly(staging_dir(out, run_id))
+        with contextlib.suppress(Exception):  # settled by the next start otherwise
+            _delete_tree(staging_dir(out, run_id))
     return seq
 
 
@@ -350,10 +363,8 @@ def recover(out: str) -> Recovery:
             publish(out, run_id, [StagedFile(**f) for f in record["files"]])
         rolled += bool(records)
         removed += not records
-        FileSystems.delete([run_dir])
-    legacy = FileSystems.join(out, LEGACY_TMP)
-    if FileSystems.exists(legacy):
-        FileSystems.delete([legacy])
+        _delete_tree(run_dir)
+    _delete_tree(FileSystems.join(out, LEGACY_TMP))
     # Temporary files of commit records a killed run never linked.
     leftovers = FileSystems.match([FileSystems.join(out, LOG, "*.inprogress")])[0].metadata_list
     if leftovers:
@@ -372,25 +383,22 @@ def _staged_runs(out: str) -> list[str]:
     return sorted({m.path.rsplit("/", 1)[0] for m in found})
 
 
-def abort(out: str, run_id: str) -> None:
-    """Remove an uncommitted run's staged files (a failed run cleans up after itself)."""
-    _delete_quietly(staging_dir(out, run_id))
-
-
 # --- one writer at a time -----------------------------------------------------------
 
 
 @contextlib.contextmanager
-def writer_lock(out: str) -> Iterator[None]:
+def writer_lock(out: str, lease_seconds: float = 120.0) -> Iterator[None]:
     """Hold the warehouse's writer lock for the block; :class:`WriterBusy` if taken.
 
     Locally an ``flock`` on ``_lock``: the kernel releases it when the holder
-    dies, even by SIGKILL, so a crash never leaves a stale lock. On object
-    stores there is no such lock here; the commit step's check against the log
-    still refuses a run that raced another (:class:`ConcurrentCommit`).
+    dies, even by SIGKILL, so a crash never leaves a stale lock. On an object
+    store a lease object, ``_lease.json``: created only if absent, renewed
+    every third of ``lease_seconds`` while the run lasts, deleted at its end;
+    a lease left by a holder that died is taken over once it has expired.
     """
     if not _is_local(out):
-        yield
+        with _lease(out, lease_seconds):
+            yield
         return
     import fcntl
 
@@ -407,11 +415,59 @@ def writer_lock(out: str) -> Iterator[None]:
             raise WriterBusy(f"another newsbeam run is writing to {out} ({holder}); "
                              "wait for it to finish or use another --out") from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, (f"pid {os.getpid()} on {socket.gethostname()} since "
-                       f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%SZ}").encode(), 0)
+        os.pwrite(fd, _holder().encode(), 0)
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _holder() -> str:
+    return (f"pid {os.getpid()} on {socket.gethostname()} since "
+            f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%SZ}")
+
+
+@contextlib.contextmanager
+def _lease(out: str, seconds: float) -> Iterator[None]:
+    import threading
+    import time
+
+    path = FileSystems.join(out, "_lease.json")
+    token = uuid.uuid4().hex
+
+    def lease_bytes() -> bytes:
+        return json.dumps({"holder": _holder(), "token": token,
+                           "expires": time.time() + seconds}).encode()
+
+    if not _create_exclusive(path, lease_bytes()):
+        current = json.loads(_read(path) or b"{}")
+        if current.get("expires", 0) > time.time():
+            raise WriterBusy(f"another newsbeam run is writing to {out} "
+                             f"({current.get('holder', 'unknown')}; its lease runs until "
+                             f"{dt.datetime.fromtimestamp(current['expires']):%H:%M:%S}); "
+                             "wait for it to finish or use another --out")
+        _delete_quietly(path)  # its holder died without giving it back
+        if not _create_exclusive(path, lease_bytes()):
+            raise WriterBusy(f"another newsbeam run took the lease of {out} just now")
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(seconds / 3):
+            with contextlib.suppress(Exception):
+                if json.loads(_read(path) or b"{}").get("token") == token:
+                    tmp = f"{path}.{uuid.uuid4().hex}.inprogress"
+                    with FileSystems.create(tmp) as handle:
+                        handle.write(lease_bytes())
+                    FileSystems.rename([tmp], [path])
+
+    renewer = threading.Thread(target=renew, name="newsbeam-lease", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        renewer.join()
+        if json.loads(_read(path) or b"{}").get("token") == token:
+            _delete_quietly(path)
 
 
 def _now_micros() -> int:

@@ -197,3 +197,17 @@ def test_read_only_table_folder_names_the_real_error(inputs, tmp_path, monkeypat
     assert main(["backfill", str(inputs), "--out", str(tmp_path), "--no_progress"]) == 0
     assert "1 committed run(s) finished publishing" in capsys.readouterr().err
     assert_exactly_once(str(tmp_path), INPUTS)
+
+
+def test_a_warehouse_on_an_object_store_commits_once_and_reruns_add_nothing(inputs, tmp_path):
+    """The code paths of gs:// and s3:// (no folders, rename = copy + delete, a
+    lease instead of flock), on a local stand-in registered with Beam."""
+    from pipeline.cli import main
+    from tests.fakestore import PREFIX
+
+    out = PREFIX + str(tmp_path)
+    for _ in range(2):
+        assert main(["backfill", str(inputs), "--out", out, "--no_progress"]) == 0
+        assert_exactly_once(str(tmp_path), INPUTS)
+    assert len(list((tmp_path / "_log").glob("*.json"))) == 1  # the re-run had nothing to commit
+    assert not (tmp_path / "_lease.json").exists()

@@ -156,3 +156,37 @@ def test_describe_names_the_os_error_and_its_path():
     inner = OSError(28, "No space left on device", "/w/_staging/x")
     wrapped = BeamIOError("Rename operation failed", {("/a", "/b"): IOError(inner)})
     assert warehouse.describe(wrapped) == "No space left on device: /w/_staging/x"
+
+
+def test_on_an_object_store_a_lease_keeps_a_second_writer_out(tmp_path):
+    import time
+
+    from tests.fakestore import PREFIX
+
+    out = PREFIX + str(tmp_path)
+    with warehouse.writer_lock(out, lease_seconds=0.6):
+        time.sleep(0.5)  # renewed meanwhile: still held past its first expiry
+        with pytest.raises(warehouse.WriterBusy, match="another newsbeam run is writing"):
+            with warehouse.writer_lock(out):
+                pass
+    assert not (tmp_path / "_lease.json").exists()  # given back
+    # A holder that died leaves its lease; it is taken over once expired.
+    (tmp_path / "_lease.json").write_text(json.dumps(
+        {"holder": "pid 1 on gone", "token": "x", "expires": time.time() - 1}))
+    with warehouse.writer_lock(out):
+        assert json.loads((tmp_path / "_lease.json").read_text())["token"] != "x"
+
+
+def test_commit_and_recovery_on_an_object_store(tmp_path):
+    from tests.fakestore import PREFIX
+
+    out = PREFIX + str(tmp_path)
+    base = warehouse.begin(out, "r1")
+    files = _stage_run(out, "r1", 3)
+    with pytest.raises(Crash), crash_after(2):  # committed, one file published
+        warehouse.commit(out, "r1", base, files)
+    warehouse.begin(out, "r2")
+    _stage_run(out, "r2", 2)  # never committed
+    assert warehouse.recover(out) == warehouse.Recovery(rolled_forward=1, removed=1)
+    assert sorted(_visible(str(tmp_path))) == sorted(f.path for f in files)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and "_staging" in p.parts]
