@@ -164,8 +164,8 @@ def test_on_an_object_store_a_lease_keeps_a_second_writer_out(tmp_path):
     from tests.fakestore import PREFIX
 
     out = PREFIX + str(tmp_path)
-    with warehouse.writer_lock(out, lease_seconds=0.6):
-        time.sleep(0.5)  # renewed meanwhile: still held past its first expiry
+    with warehouse.writer_lock(out, lease_seconds=2.0):
+        time.sleep(2.5)  # renewed meanwhile (every 0.7 s): still held past its first expiry
         with pytest.raises(warehouse.WriterBusy, match="another newsbeam run is writing"):
             with warehouse.writer_lock(out):
                 pass
