@@ -22,7 +22,6 @@ backfill of ``seeds/`` next to the same plus a 6 MB ``.txt.gz`` that inflates to
 from __future__ import annotations
 
 import argparse
-import gzip
 import random
 import shutil
 import signal

@@ -14,7 +14,7 @@ neither loses an item (state ahead of rows) nor repeats one (rows ahead of state
 from __future__ import annotations
 
 import json
-from typing import Iterable, Mapping, Optional
+from typing import Iterable, Mapping
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -25,18 +25,8 @@ from transforms.write import digest
 FEEDS = f"{warehouse.STATE}/feeds.json"
 
 
-def _read(path: str) -> Optional[bytes]:
-    try:
-        with FileSystems.open(path) as handle:
-            return handle.read()
-    except Exception:  # missing file: any filesystem's error means "no state yet"
-        if FileSystems.exists(path):
-            raise
-        return None
-
-
 def load_feed_states(out: str) -> dict[str, dict]:
-    data = _read(warehouse.join(out, FEEDS))
+    data = warehouse.read_bytes(warehouse.join(out, FEEDS))
     return json.loads(data) if data else {}
 
 
@@ -48,7 +38,7 @@ def load_seen(out: str) -> set[str]:
     except Exception:
         return seen
     for meta in matches:
-        data = _read(meta.path) or b""
+        data = warehouse.read_bytes(meta.path) or b""
         seen.update(line for line in data.decode("ascii").split("\n") if line)
     return seen
 

@@ -50,6 +50,8 @@ from typing import BinaryIO, Callable, Iterator, NamedTuple, Optional
 from apache_beam.io.filesystem import BeamIOError
 from apache_beam.io.filesystems import FileSystems
 
+from transforms.ids import now_micros
+
 TABLES = ("articles", "duplicates", "errors", "_index")
 STATE = "_state"
 LOG = "_log"
@@ -188,7 +190,8 @@ def _delete_tree(path: str) -> None:
         FileSystems.delete([m.path for m in found])
 
 
-def _read(path: str) -> Optional[bytes]:
+def read_bytes(path: str) -> Optional[bytes]:
+    """A file's bytes, or None when it does not exist."""
     try:
         with FileSystems.open(path) as handle:
             return handle.read()
@@ -269,7 +272,7 @@ def last_seq(out: str) -> int:
 def _records_after(out: str, seq: int) -> Iterator[dict]:
     for number, path in _log_names(out):
         if number > seq:
-            yield json.loads(_read(path))
+            yield json.loads(read_bytes(path))
 
 
 def begin(out: str, run_id: str) -> int:
@@ -284,7 +287,7 @@ def begin(out: str, run_id: str) -> int:
 def _begin_of(run_dir: str) -> Optional[int]:
     """The base a staged run recorded, or None when it never got that far."""
     try:
-        return json.loads(_read(FileSystems.join(run_dir, "BEGIN.json")) or b"")["base"]
+        return json.loads(read_bytes(FileSystems.join(run_dir, "BEGIN.json")) or b"")["base"]
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -313,7 +316,7 @@ def commit(out: str, run_id: str, base: int, files: list[StagedFile], *,
                 f"flight; this run was not committed -- run it again")
         seq = last_seq(out) + 1
         record = {"seq": seq, "run_id": run_id, "base": base,
-                  "committed_at": now if now is not None else _now_micros(),
+                  "committed_at": now if now is not None else now_micros(),
                   "files": listed}
         path = FileSystems.join(out, LOG, f"{seq:012d}.json")
         if _create_exclusive(path, json.dumps(record, indent=1).encode()):
@@ -439,7 +442,7 @@ def _lease(out: str, seconds: float) -> Iterator[None]:
                            "expires": time.time() + seconds}).encode()
 
     if not _create_exclusive(path, lease_bytes()):
-        current = json.loads(_read(path) or b"{}")
+        current = json.loads(read_bytes(path) or b"{}")
         if current.get("expires", 0) > time.time():
             raise WriterBusy(f"another newsbeam run is writing to {out} "
                              f"({current.get('holder', 'unknown')}; its lease runs until "
@@ -453,7 +456,7 @@ def _lease(out: str, seconds: float) -> Iterator[None]:
     def renew() -> None:
         while not stop.wait(seconds / 3):
             with contextlib.suppress(Exception):
-                if json.loads(_read(path) or b"{}").get("token") == token:
+                if json.loads(read_bytes(path) or b"{}").get("token") == token:
                     tmp = f"{path}.{uuid.uuid4().hex}.inprogress"
                     with FileSystems.create(tmp) as handle:
                         handle.write(lease_bytes())
@@ -466,11 +469,5 @@ def _lease(out: str, seconds: float) -> Iterator[None]:
     finally:
         stop.set()
         renewer.join()
-        if json.loads(_read(path) or b"{}").get("token") == token:
+        if json.loads(read_bytes(path) or b"{}").get("token") == token:
             _delete_quietly(path)
-
-
-def _now_micros() -> int:
-    import time
-
-    return time.time_ns() // 1000

@@ -8,7 +8,6 @@ warehouse is checked with DuckDB (``tests.warehouse_check``).
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
