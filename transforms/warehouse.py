@@ -269,8 +269,9 @@ def last_seq(out: str) -> int:
     return names[-1][0] if names else 0
 
 
-def _records_after(out: str, seq: int) -> Iterator[dict]:
-    for number, path in _log_names(out):
+def _records_after(out: str, seq: int, names: Optional[list[tuple[int, str]]] = None
+                   ) -> Iterator[dict]:
+    for number, path in _log_names(out) if names is None else names:
         if number > seq:
             yield json.loads(read_bytes(path))
 
@@ -304,7 +305,8 @@ def commit(out: str, run_id: str, base: int, files: list[StagedFile], *,
     files = sorted(set(files))
     listed = [f._asdict() for f in files]
     while True:
-        records = list(_records_after(out, base))
+        names = _log_names(out)  # one listing for the check and the next number
+        records = list(_records_after(out, base, names))
         others = [r["run_id"] for r in records if r["run_id"] != run_id]
         retried = [r["seq"] for r in records if r["run_id"] == run_id and r["files"] == listed]
         if retried:
@@ -314,7 +316,7 @@ def commit(out: str, run_id: str, base: int, files: list[StagedFile], *,
             raise ConcurrentCommit(
                 f"another run ({others[0]}) committed to {out} while run {run_id} was in "
                 f"flight; this run was not committed -- run it again")
-        seq = last_seq(out) + 1
+        seq = (names[-1][0] if names else 0) + 1
         record = {"seq": seq, "run_id": run_id, "base": base,
                   "committed_at": now if now is not None else now_micros(),
                   "files": listed}
