@@ -160,14 +160,11 @@ def stage_file(out: str, run_id: str, relpath: str, write: Callable[[BinaryIO], 
         with FileSystems.create(tmp) as handle:
             write(handle)
         FileSystems.rename([tmp], [final])
-    except OSError as exc:
+    except BaseException as exc:
         _delete_quietly(tmp)
-        if exc.errno is not None and not exc.filename:
+        if isinstance(exc, OSError) and exc.errno is not None and not exc.filename:
             # A failed write() names no file; the user needs to know where.
             raise OSError(exc.errno, exc.strerror, final) from exc
-        raise
-    except BaseException:
-        _delete_quietly(tmp)
         raise
     return final
 
