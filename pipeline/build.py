@@ -23,8 +23,8 @@ def _given(**kwargs: Any) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if v is not None}
 
 
-def signatures_since(opts: NewsbeamOptions, now_micros: int) -> Optional[int]:
-    """Start of the near-duplicate window (``--dedup_window_days``), or None for all.
+def signature_window(opts: NewsbeamOptions) -> Optional[int]:
+    """The near-duplicate window (``--dedup_window_days``) in micros, or None for all.
 
     Bounded by default: every index entry in the window goes through the LSH
     shuffle with its signature on every run (``benchmarks/dedup_window.py``:
@@ -33,29 +33,27 @@ def signatures_since(opts: NewsbeamOptions, now_micros: int) -> Optional[int]:
     """
     if math.isinf(opts.dedup_window_days):
         return None
-    return now_micros - int(opts.dedup_window_days * 86_400_000_000)
+    return int(opts.dedup_window_days * 86_400_000_000)
 
 
 def clean_dedup_tag_write(documents: beam.PCollection, earlier_errors: tuple, opts: NewsbeamOptions,
-                          run_id: str, now_micros: int,
-                          polls: Optional[beam.PCollection] = None) -> beam.PCollection:
+                          runs: beam.PCollection) -> beam.PCollection:
     """The stages every input shares: clean → deduplicate → tag → stage files under ``opts.out``.
 
     ``earlier_errors``: error PCollections of the steps before (read, feed
     poll), written with this chain's. Inputs the warehouse already accounts
     for (``transforms.recorded``) add no row. Returns the staged files, for
-    :class:`CommitRun`. ``polls`` (streaming): the poll ticks, windowed like
-    the documents; what the warehouse holds is read again for each.
+    :class:`CommitRun`. ``runs``: the :class:`~transforms.warehouse.Run` of each
+    window of the documents; what the warehouse holds is read again for each.
     """
-    recorded = documents.pipeline | "ReadRecordedIds" >> ReadRecordedIds(opts.out, per=polls)
+    recorded = documents.pipeline | "ReadRecordedIds" >> ReadRecordedIds(opts.out, runs=runs)
     cleaned = documents | "CleanArticles" >> CleanArticles(
         **_given(timeout_seconds=opts.extract_timeout))
     deduped = cleaned["articles"] | "Deduplicate" >> Deduplicate(
         index_pattern=warehouse.table_pattern(opts.out, "_index"), recorded=recorded,
-        index_per=polls,
+        runs=runs, signature_window=signature_window(opts),
         **_given(threshold=opts.dedup_threshold, num_perm=opts.dedup_num_perm,
-                 shingle_size=opts.dedup_shingle_size,
-                 signatures_since=signatures_since(opts, now_micros)))
+                 shingle_size=opts.dedup_shingle_size))
     tagged = deduped["articles"] | "TagArticles" >> TagArticles(
         **_given(model=opts.spacy_model, lexicon_path=opts.theme_lexicon,
                  batch_size=opts.tag_batch_size))
@@ -68,16 +66,18 @@ def clean_dedup_tag_write(documents: beam.PCollection, earlier_errors: tuple, op
         "duplicates": deduped["duplicates"],
         "errors": errors,
         "index": (deduped["index"], articles) | "IndexTagged" >> IndexWritten(),
-    } | "WriteWarehouse" >> WriteWarehouse(opts.out, run_id, opts.shards_per_partition)
+    } | "WriteWarehouse" >> WriteWarehouse(opts.out, runs, opts.shards_per_partition)
 
 
 def build_backfill(p: beam.Pipeline, inputs: list[InputPattern], opts: NewsbeamOptions,
-                   run_id: str, ingested_at: int, base: int) -> None:
+                   run: warehouse.Run) -> None:
     """Read → clean → deduplicate → tag → write → commit, for the given input patterns.
 
-    ``base``: the log position the run starts from (``warehouse.begin``).
+    ``run``: begun by the caller (``warehouse.start``); its start is every
+    document's ingestion time.
     """
-    read = p | "ReadArticles" >> ReadArticles(inputs, opts.max_input_bytes, ingested_at)
+    runs = p | "Run" >> beam.Create([run])
+    read = p | "ReadArticles" >> ReadArticles(inputs, opts.max_input_bytes, run.started)
     documents = read["documents"] | "ProgressRead" >> CountProgress(opts.progress_dir, "read")
-    staged = clean_dedup_tag_write(documents, (read["errors"],), opts, run_id, ingested_at)
-    staged | "CommitRun" >> CommitRun(opts.out, run_id, base)
+    staged = clean_dedup_tag_write(documents, (read["errors"],), opts, runs)
+    staged | "CommitRun" >> CommitRun(opts.out, runs)

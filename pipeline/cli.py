@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import logging
 import os
 import re
@@ -16,7 +15,7 @@ import tempfile
 import threading
 import time
 import uuid
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -27,7 +26,6 @@ from apache_beam.options.pipeline_options import (DirectOptions, PipelineOptions
 from pipeline.build import build_backfill
 from pipeline.options import NewsbeamOptions, OptionsError, make_options
 from transforms import warehouse
-from transforms.ids import now_micros
 from transforms.progress import read_progress
 from transforms.read import InputError, expand_input, resolve_inputs
 
@@ -97,10 +95,6 @@ def _check_output(out: Optional[str]) -> None:
         raise UsageError(f"cannot write to output {out}: {exc}") from exc
 
 
-def _run_id(now: dt.datetime) -> str:
-    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-
-
 def _worker_processes(p: beam.Pipeline) -> bool:
     """Whether the DirectRunner will start SDK worker subprocesses of its own."""
     return p.options.view_as(DirectOptions).direct_running_mode == "multi_processing"
@@ -133,8 +127,10 @@ def _worker_output_to_log(enabled: bool):
         log.close()
 
 
-def _run_with_progress(p: beam.Pipeline, progress_dir: Optional[str], total_files: int):
-    """Run the pipeline, drawing a progress bar from the workers' tick files.
+def _run_with_progress(p: beam.Pipeline, progress_dir: Optional[str], total_files: int,
+                       run: Optional[Callable] = None):
+    """Run the pipeline (``run()``, default ``p.run()``), drawing a progress bar
+    from the workers' tick files.
 
     Returns ``(result, interrupted)``. A first Ctrl-C lets the run finish, so what
     is in flight is written (``interrupted`` is then True); a second one aborts.
@@ -146,7 +142,7 @@ def _run_with_progress(p: beam.Pipeline, progress_dir: Optional[str], total_file
 
     def target():
         try:
-            result = p.run()
+            result = (run or p.run)()
             result.wait_until_finish()
             outcome["result"] = result
         except BaseException as exc:  # re-raised in the caller's thread
@@ -251,7 +247,7 @@ def report_recovery(recovery: warehouse.Recovery) -> None:
 def exclusive_run(out: str):
     """Hold the writer lock and settle earlier interrupted runs, for one command.
 
-    Yields a function that starts a run (``warehouse.begin``). Runs are settled
+    Yields a function that starts a run (``warehouse.start``). Runs are settled
     again before the lock is let go, so no staged file lingers: a failed run's
     are removed when it had not committed and published when it had.
     """
@@ -259,7 +255,7 @@ def exclusive_run(out: str):
         with warehouse.writer_lock(out):
             report_recovery(warehouse.recover(out))
             try:
-                yield lambda run_id: warehouse.begin(out, run_id)
+                yield lambda: warehouse.start(out)
             except BaseException:
                 with contextlib.suppress(Exception):
                     warehouse.recover(out)
@@ -300,13 +296,12 @@ def backfill(argv: Sequence[str]) -> int:
         _check_output(opts.out)
     except InputError as exc:
         raise UsageError(str(exc)) from exc
-    run_id = _run_id(dt.datetime.now(dt.timezone.utc))
     if args.detach:
         # The job outlives this process: no lock is held; the commit step still
         # refuses to commit over a run that committed meanwhile.
         report_recovery(warehouse.recover(opts.out))
         p = beam.Pipeline(options=options)
-        build_backfill(p, patterns, opts, run_id, now_micros(), warehouse.begin(opts.out, run_id))
+        build_backfill(p, patterns, opts, warehouse.start(opts.out))
         return submit_detached(p)
     with exclusive_run(opts.out) as begin, \
             tempfile.TemporaryDirectory(prefix="newsbeam-progress-") as progress_dir:
@@ -317,7 +312,7 @@ def backfill(argv: Sequence[str]) -> int:
             # Listing local inputs is cheap; it gives the bar its total.
             total = len({f.path for spec in patterns for f in expand_input(spec)})
         p = beam.Pipeline(options=options)
-        build_backfill(p, patterns, opts, run_id, now_micros(), begin(run_id))
+        build_backfill(p, patterns, opts, begin())
         t0 = time.monotonic()
         result, interrupted = _run_with_progress(p, progress_dir if show else None, total)
         seconds = time.monotonic() - t0

@@ -32,13 +32,14 @@ from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
 from pipeline.build import clean_dedup_tag_write
 from pipeline.options import NewsbeamOptions, OptionsError
+from pipeline.rerun import RepeatedRun
 from transforms import feed_state, warehouse, warm
 from transforms.feed_parse import resolve_feeds
 from transforms.feeds import FetchArticles, PollFeeds, PollSettings, SelectNewItems, \
     StageFeedState
 from transforms.fetch import DEFAULT_USER_AGENT, FetchConfig
 from transforms.ids import now_micros
-from transforms.write import CommitRun
+from transforms.write import BeginRun, CommitRun
 
 
 class IngestOptions(PipelineOptions):
@@ -109,18 +110,21 @@ def poll_settings(opts: IngestOptions) -> PollSettings:
 
 
 def build_ingest(p: beam.Pipeline, feeds: list[str], opts: IngestOptions, nb: NewsbeamOptions,
-                 run_id: str, base: int, ticks: Optional[int] = None,
+                 run: Optional[warehouse.Run] = None, ticks: Optional[int] = None,
                  start: Optional[float] = None) -> None:
     """Wire the ingest pipeline.
 
-    ``ticks=None``: bounded, one poll (``--once``). Otherwise a ``PeriodicImpulse``
-    of ``ticks`` polls from ``start`` (``0``: endless) and fixed windows, each
-    window committed on its own. ``base``: the log position the run starts from.
+    ``ticks=None``: bounded, one poll, which begins its own run when it runs
+    (``BeginRun``), so a local follower builds this graph once and runs it for
+    every poll. Otherwise a ``PeriodicImpulse`` of ``ticks`` polls from
+    ``start`` (``0``: endless) and fixed windows, each window committed on its
+    own under ``run`` (begun by the caller).
     """
     out = nb.out
     config = fetch_config(opts, nb)
     if ticks is None:
         impulses = p | "PollOnce" >> beam.Create([0])
+        runs = impulses | "BeginPoll" >> BeginRun(out)
     else:
         start = time.time() if start is None else start
         stop = start + opts.feeds_interval * (ticks - 0.5) if ticks else float(
@@ -130,7 +134,6 @@ def build_ingest(p: beam.Pipeline, feeds: list[str], opts: IngestOptions, nb: Ne
     polled = impulses | "PollFeeds" >> PollFeeds(feeds, out, config, poll_settings(opts))
     new = polled["items"] | "SelectNewItems" >> SelectNewItems(out)
     status, poll_errors = polled["status"], polled["errors"]
-    polls = None
     if ticks is not None:
         # Stateful steps above run in the global window; everything after is per
         # poll, and each poll reads what earlier polls committed (``polls``).
@@ -138,15 +141,16 @@ def build_ingest(p: beam.Pipeline, feeds: list[str], opts: IngestOptions, nb: Ne
         new = new | "WindowItems" >> fixed()
         status = status | "WindowStatus" >> fixed()
         poll_errors = poll_errors | "WindowPollErrors" >> fixed()
-        polls = impulses | "WindowPolls" >> fixed()
+        # One run for the job; each window's near-duplicate window ends at its poll.
+        runs = (impulses
+                | "WindowPolls" >> fixed()
+                | "RunOfWindow" >> beam.Map(lambda _, r=run: r._replace(started=now_micros())))
     fetched = new | "FetchArticles" >> FetchArticles(config, opts.feeds_fetch_workers)
-    # The dedup window's start is fixed when the pipeline is built.
-    staged = clean_dedup_tag_write(fetched["documents"], (poll_errors,), nb,
-                                   run_id, now_micros(), polls=polls)
-    state = (new, status) | "StageFeedState" >> StageFeedState(out, run_id)
+    staged = clean_dedup_tag_write(fetched["documents"], (poll_errors,), nb, runs)
+    state = (new, status) | "StageFeedState" >> StageFeedState(out, runs)
     _ = ((staged, state)
          | "RowsAndState" >> beam.Flatten()
-         | "CommitPoll" >> CommitRun(out, run_id, base, final=ticks in (None, 1)))
+         | "CommitPoll" >> CommitRun(out, runs, final=ticks in (None, 1)))
 
 
 def status_line(counters: dict, poll: int, seconds: float) -> str:
@@ -164,7 +168,7 @@ def status_line(counters: dict, poll: int, seconds: float) -> str:
 def ingest(argv: Sequence[str]) -> int:
     # Imported here: pipeline.cli registers this command, so a module-level
     # import would be circular.
-    from pipeline.cli import UsageError, _check_output, _run_id, exclusive_run, parse_command, \
+    from pipeline.cli import UsageError, _check_output, exclusive_run, parse_command, \
         report_recovery, runner_name, submit_detached
 
     args, options = parse_command(argv, "newsbeam ingest", "feeds",
@@ -185,17 +189,15 @@ def ingest(argv: Sequence[str]) -> int:
         # refuses to commit over another writer's commit).
         report_recovery(warehouse.recover(nb.out))
         options.view_as(StandardOptions).streaming = True
-        run_id = _run_id(dt.datetime.now(dt.timezone.utc))
         p = beam.Pipeline(options=options)
-        build_ingest(p, feeds, opts, nb, run_id, warehouse.begin(nb.out, run_id),
-                     ticks=opts.feeds_polls)
+        build_ingest(p, feeds, opts, nb, warehouse.start(nb.out), ticks=opts.feeds_polls)
         if args.detach:
             return submit_detached(p)
         p.run().wait_until_finish()
         return 0
     # Models, worker processes and HTTP sessions outlive each poll's pipeline.
-    with exclusive_run(nb.out) as begin, warm.keep_warm():
-        return _follow_locally(options, feeds, opts, nb, begin)
+    with exclusive_run(nb.out), warm.keep_warm():
+        return _follow_locally(options, feeds, opts, nb)
 
 
 FEEDS_FAILING = 3  # exit status: every feed is failing (see --max_feed_failures)
@@ -222,18 +224,22 @@ def all_failing(failing: list[tuple[str, dict]], feeds: list[str], polls_in_a_ro
         state["failures"] >= polls_in_a_row for _, state in failing)
 
 
-def _follow_locally(options, feeds, opts: IngestOptions, nb: NewsbeamOptions, begin) -> int:
-    """One pipeline run (and one commit) per poll, ``--interval`` apart; a slow
-    poll delays the next one, polls never overlap.
+def _follow_locally(options, feeds, opts: IngestOptions, nb: NewsbeamOptions) -> int:
+    """One run of one bounded pipeline (and one commit) per poll, ``--interval``
+    apart; a slow poll delays the next one, polls never overlap. The graph is
+    built and translated once (``pipeline.rerun``).
 
     Exit status: 0, 130 after Ctrl-C, or FEEDS_FAILING when every feed failed
     (``--once``) or failed ``--max_feed_failures`` polls in a row.
     """
-    from pipeline.cli import _counters, _run_id, _run_with_progress, summarize
+    from pipeline.cli import _counters, _run_with_progress, summarize
 
     totals: dict = {}
     started = time.monotonic()
     poll = 0
+    # A bounded pipeline per poll: the local runner only hands a
+    # PeriodicImpulse's output on once the impulse ends.
+    polls = RepeatedRun(options, lambda p: build_ingest(p, feeds, opts, nb))
 
     def finish(code: int) -> int:
         report = summarize(totals, nb.out, time.monotonic() - started)
@@ -246,12 +252,7 @@ def _follow_locally(options, feeds, opts: IngestOptions, nb: NewsbeamOptions, be
             poll += 1
             tick_start = time.time()
             t0 = time.monotonic()
-            run_id = _run_id(dt.datetime.now(dt.timezone.utc))
-            p = beam.Pipeline(options=options)
-            # A bounded pipeline per poll: the local runner only hands a
-            # PeriodicImpulse's output on once the impulse ends.
-            build_ingest(p, feeds, opts, nb, run_id, begin(run_id))
-            result, interrupted = _run_with_progress(p, None, 0)
+            result, interrupted = _run_with_progress(polls.pipeline, None, 0, polls.run)
             counters = _counters(result)
             for key, value in counters.items():
                 totals[key] = totals.get(key, 0) + value

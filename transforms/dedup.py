@@ -111,33 +111,41 @@ def read_index_table(readable, signatures_since: Optional[int] = None) -> list[I
     return from_table(IndexEntry, table.select(list(IndexEntry._fields)))
 
 
+def _since(run, window: Optional[int]) -> Optional[int]:
+    return None if run is None or window is None else run.started - window
+
+
 class ReadIndex(beam.PTransform):
     """Previous runs' ``IndexEntry`` rows from the Parquet files matching ``pattern``
-    (none when ``pattern`` is None or matches nothing); entries ingested before
-    ``signatures_since`` (micros) without their signature.
+    (none when ``pattern`` is None or matches nothing).
 
-    ``per`` (optional, streaming): read the index again for each element of this
-    PCollection (a poll's tick), in its window, so a poll sees what earlier
-    polls committed and joins with the items of its own window.
+    ``runs``: read the index once for each :class:`transforms.warehouse.Run`
+    in it, in its window, so a poll sees what earlier polls committed and joins
+    with the items of its own window; once when None. ``window`` (micros): entries
+    ingested that long before the run started come without their signature.
     """
 
-    def __init__(self, pattern: Optional[str], signatures_since: Optional[int] = None,
-                 per: Optional[beam.PCollection] = None):
+    def __init__(self, pattern: Optional[str], window: Optional[int] = None,
+                 runs: Optional[beam.PCollection] = None):
         super().__init__()
+        if window is not None and runs is None:
+            raise ValueError("a signature window needs the runs it ends at")
         self.pattern = pattern
-        self.signatures_since = signatures_since
-        self.per = per
+        self.window = window
+        self.runs = runs
 
     def expand(self, pbegin) -> beam.PCollection[IndexEntry]:
         if not self.pattern:
             return pbegin | "NoIndex" >> beam.Create([]).with_output_types(IndexEntry)
-        patterns = (pbegin | "Pattern" >> beam.Create([self.pattern]) if self.per is None else
-                    self.per | "PatternPerPoll" >> beam.Map(lambda _, p=self.pattern: p))
+        runs = self.runs if self.runs is not None else pbegin | "OneRead" >> beam.Create([None])
+        since = runs | "WindowStart" >> beam.Map(_since, self.window)
         return (
-            patterns
+            runs
+            | "PatternPerRun" >> beam.Map(lambda _, p=self.pattern: p)
             | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
             | "Open" >> fileio.ReadMatches()
-            | "Rows" >> beam.FlatMap(read_index_table, self.signatures_since).with_output_types(IndexEntry)
+            | "Rows" >> beam.FlatMap(read_index_table, beam.pvalue.AsSingleton(since)
+                                     ).with_output_types(IndexEntry)
         )
 
 
@@ -302,15 +310,16 @@ class Deduplicate(beam.PTransform):
     changed ``seed`` or ``shingle_size`` makes old signatures incomparable, so keep
     them fixed for a warehouse.
 
-    ``index_per`` (optional, streaming): a PCollection of poll ticks in the
-    items' windows; the index is read once per tick (see ``ReadIndex``).
+    ``runs`` (optional): the :class:`transforms.warehouse.Run` of each of the
+    items' windows; the index is read once per run (see ``ReadIndex``).
 
     ``recorded`` (optional): ids of inputs the warehouse already holds a
     duplicate or error row for (``transforms.recorded``); they are skipped like
     re-read articles, so a re-run writes no second duplicate row.
 
-    ``signatures_since`` (micros, optional) bounds the near-duplicate search
-    across runs: index entries ingested earlier are still recognised by
+    ``signature_window`` (micros, optional; needs ``runs``) bounds the
+    near-duplicate search across runs: index entries ingested that long before
+    the run started are still recognised by
     ``article_id`` (the same input again) and content hash (an exact copy), but
     not as near-duplicates. Their signatures are not read, and they do not go
     through the LSH shuffle, which is what a run costs per entry of the index.
@@ -320,9 +329,9 @@ class Deduplicate(beam.PTransform):
                  num_perm: int = DEFAULTS["num_perm"], shingle_size: int = DEFAULTS["shingle_size"],
                  bands: Optional[int] = None, rows: int = DEFAULTS["rows"], seed: int = DEFAULTS["seed"],
                  cc_rounds: int = DEFAULTS["cc_rounds"], max_bucket: int = DEFAULTS["max_bucket"],
-                 signatures_since: Optional[int] = None,
+                 signature_window: Optional[int] = None,
                  recorded: Optional[beam.PCollection] = None,
-                 index_per: Optional[beam.PCollection] = None):
+                 runs: Optional[beam.PCollection] = None):
         super().__init__()
         # Only num_perm given (the CLI's --dedup_num_perm): as many bands of ``rows`` as fit.
         bands = num_perm // rows if bands is None else bands
@@ -336,16 +345,16 @@ class Deduplicate(beam.PTransform):
         self.threshold, self.num_perm, self.shingle_size = threshold, num_perm, shingle_size
         self.bands, self.rows, self.seed = bands, rows, seed
         self.cc_rounds, self.max_bucket = cc_rounds, max_bucket
-        self.signatures_since = signatures_since
+        self.signature_window = signature_window
         self.recorded = recorded
-        self.index_per = index_per
+        self.runs = runs
 
     def expand(self, articles: beam.PCollection[Article]) -> dict[str, beam.PCollection[Any]]:
         bands, rows, num_perm = self.bands, self.rows, self.num_perm
         items = articles | "Fingerprint" >> beam.ParDo(
             _Fingerprint(self.num_perm, self.seed, self.shingle_size))
         old = (articles.pipeline
-               | "ReadIndex" >> ReadIndex(self.index_pattern, self.signatures_since, self.index_per)
+               | "ReadIndex" >> ReadIndex(self.index_pattern, self.signature_window, self.runs)
                | "OldItems" >> beam.Map(_old_item))
 
         recorded = (self.recorded if self.recorded is not None else

@@ -388,11 +388,10 @@ class FetchArticles(beam.PTransform):
 # ---------------------------------------------------------------- state
 
 class _StageStateFn(beam.DoFn):
-    def __init__(self, out: str, run_id: str):
+    def __init__(self, out: str):
         self.out = out
-        self.run_id = run_id
 
-    def process(self, element) -> Iterator[StagedFile]:
+    def process(self, element, run) -> Iterator[StagedFile]:
         _key, entries = element
         seen, feeds = [], {}
         for kind, key, value in entries:
@@ -401,7 +400,7 @@ class _StageStateFn(beam.DoFn):
             else:
                 feeds[key] = json.loads(value)
         beam.metrics.Metrics.counter("feeds", "committed_items").inc(len(seen))
-        yield from feed_state.stage(self.out, self.run_id, seen, feeds)
+        yield from feed_state.stage(self.out, run.run_id, seen, feeds)
 
 
 class StageFeedState(beam.PTransform):
@@ -410,13 +409,14 @@ class StageFeedState(beam.PTransform):
     In:  (new items, feed status).
     Out: StagedFile for ``_state/`` files, one group per window; give them to
     ``write.CommitRun`` together with the rows' files, so state and rows are
-    committed in one step.
+    committed in one step. ``run``: the :class:`transforms.warehouse.Run` of
+    each window.
     """
 
-    def __init__(self, out: str, run_id: str):
+    def __init__(self, out: str, run: beam.PCollection):
         super().__init__()
         self.out = out
-        self.run_id = run_id
+        self.run = run
 
     def expand(self, inputs: tuple) -> beam.PCollection[StagedFile]:
         items, status = inputs
@@ -426,4 +426,5 @@ class StageFeedState(beam.PTransform):
                                                                     s.state_json))))
             | "MergeState" >> beam.Flatten()
             | "OnePerPoll" >> beam.GroupByKey()
-            | "StageState" >> beam.ParDo(_StageStateFn(self.out, self.run_id)))
+            | "StageState" >> beam.ParDo(_StageStateFn(self.out),
+                                         beam.pvalue.AsSingleton(self.run)))

@@ -1,6 +1,6 @@
 """What the warehouse already accounts for, so a re-run adds no row to any table.
 
-``ReadRecordedIds``: PBegin (or, streaming, once per poll tick) -> PCollection[str], the id of every input that
+``ReadRecordedIds``: PBegin (or once per run, in its window) -> PCollection[str], the id of every input that
 already has its one row in a committed table: the ``article_id`` of each
 ``_index`` entry (kept articles), each ``duplicates`` row and each ``errors``
 row that ends an input. Feed-level errors carry no input id. Warehouses
@@ -47,15 +47,15 @@ def read_ids(readable) -> list[str]:
 class ReadRecordedIds(beam.PTransform):
     """PBegin -> the ids of inputs with a row in ``_index``, ``duplicates`` or ``errors``."""
 
-    def __init__(self, out: str, per: Optional[beam.PCollection] = None):
+    def __init__(self, out: str, runs: Optional[beam.PCollection] = None):
         super().__init__()
         self.out = out
-        self.per = per  # streaming: read again for each poll tick, in its window
+        self.runs = runs  # read again for each run (a poll), in its window
 
     def expand(self, pbegin) -> beam.PCollection[str]:
         patterns = [warehouse.table_pattern(self.out, t) for t in ("_index", "duplicates", "errors")]
-        listed = (pbegin | "Patterns" >> beam.Create(patterns) if self.per is None else
-                  self.per | "PatternsPerPoll" >> beam.FlatMap(lambda _, p=patterns: p))
+        runs = self.runs if self.runs is not None else pbegin | "OneRead" >> beam.Create([None])
+        listed = runs | "PatternsPerRun" >> beam.FlatMap(lambda _, p=patterns: p)
         return (listed
                 | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
                 | "Open" >> fileio.ReadMatches()

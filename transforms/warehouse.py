@@ -273,6 +273,32 @@ def _records_after(out: str, seq: int, names: Optional[list[tuple[int, str]]] = 
             yield json.loads(read_bytes(path))
 
 
+class Run(NamedTuple):
+    """One run: a backfill, a feed poll, or a streaming job (whose windows share it).
+
+    Pipelines carry it as data (a singleton per window), so a graph built once
+    can be run again for each poll.
+    """
+
+    run_id: str  # its files are staged under _staging/<run_id>/
+    base: int  # the log position it builds on (what begin() returned)
+    started: int  # micros; the near-duplicate window ends here
+
+
+def new_run_id(micros: Optional[int] = None) -> str:
+    """``20261201T010203Z-3fa2c1``: sorts by start time, unique across hosts."""
+    when = dt.datetime.fromtimestamp((now_micros() if micros is None else micros) / 1e6,
+                                     dt.timezone.utc)
+    return f"{when:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def start(out: str) -> Run:
+    """Begin a new run now (the caller holds the writer lock, or the lease)."""
+    started = now_micros()
+    run_id = new_run_id(started)
+    return Run(run_id, begin(out, run_id), started)
+
+
 def begin(out: str, run_id: str) -> int:
     """Start a run: note the newest commit it builds on. Returns that sequence number."""
     base = last_seq(out)

@@ -68,19 +68,18 @@ def stage_parquet(out: str, run_id: str, directory: str, record: type, rows: lis
 
 
 class _WriteGroupFn(beam.DoFn):
-    def __init__(self, out: str, record: type, table: str, run_id: str, id_of: Callable,
+    def __init__(self, out: str, record: type, table: str, id_of: Callable,
                  directory_of: Callable[[str], str]):
         self.out = out
         self.record = record
         self.table = table
-        self.run_id = run_id
         self.id_of = id_of
         self.directory_of = directory_of
 
-    def process(self, element) -> Iterator[StagedFile]:
+    def process(self, element, run: warehouse.Run) -> Iterator[StagedFile]:
         key, rows = element
         rows = list(rows)
-        staged = stage_parquet(self.out, self.run_id, self.directory_of(key), self.record, rows,
+        staged = stage_parquet(self.out, run.run_id, self.directory_of(key), self.record, rows,
                                self.id_of)
         beam.metrics.Metrics.counter("write", f"{self.table}:{key}").inc(len(rows))
         yield staged
@@ -89,10 +88,11 @@ class _WriteGroupFn(beam.DoFn):
 class _WriteTable(beam.PTransform):
     """Group rows into files by key and write each group atomically."""
 
-    def __init__(self, out: str, record: type, table: str, run_id: str, key_of: Callable,
-                 id_of: Callable, directory_of: Callable[[str], str]):
+    def __init__(self, out: str, record: type, table: str, run: beam.PCollection,
+                 key_of: Callable, id_of: Callable, directory_of: Callable[[str], str]):
         super().__init__()
-        self.args = (out, record, table, run_id, id_of, directory_of)
+        self.args = (out, record, table, id_of, directory_of)
+        self.run = run
         self.key_of = key_of
 
     def expand(self, rows):
@@ -100,7 +100,8 @@ class _WriteTable(beam.PTransform):
             rows
             | "KeyByFile" >> beam.Map(lambda r, key_of=self.key_of: (key_of(r), r))
             | "GroupByFile" >> beam.GroupByKey()
-            | "WriteFiles" >> beam.ParDo(_WriteGroupFn(*self.args))
+            | "WriteFiles" >> beam.ParDo(_WriteGroupFn(*self.args),
+                                         beam.pvalue.AsSingleton(self.run))
         )
 
 
@@ -134,18 +135,19 @@ def _article_id(row) -> str:
 
 class WriteWarehouse(beam.PTransform):
     """Stage the run's articles, duplicates, errors and index files (see the module
-    docstring); commit them with :class:`CommitRun`."""
+    docstring); commit them with :class:`CommitRun`. ``run``: the run's
+    :class:`~transforms.warehouse.Run`, one per window (see :class:`BeginRun`)."""
 
-    def __init__(self, out: str, run_id: str, shards_per_partition: int = 1,
+    def __init__(self, out: str, run: beam.PCollection, shards_per_partition: int = 1,
                  buckets: int = 8):
         super().__init__()
         self.out = out
-        self.run_id = run_id
+        self.run = run
         self.shards = max(1, shards_per_partition)
         self.buckets = max(1, buckets)
 
     def expand(self, tables: dict) -> beam.PCollection:
-        out, run = self.out, self.run_id
+        out, run = self.out, self.run
         articles = tables["articles"] | "WriteArticles" >> _WriteTable(
             out, Article, "articles", run, _article_key(self.shards), _article_id, _article_dir)
         duplicates = tables["duplicates"] | "WriteDuplicates" >> _WriteTable(
@@ -161,13 +163,13 @@ class WriteWarehouse(beam.PTransform):
 
 
 class _CommitFn(beam.DoFn):
-    def __init__(self, out: str, run_id: str, base: int, final: bool):
-        self.out, self.run_id, self.base, self.final = out, run_id, base, final
+    def __init__(self, out: str, final: bool):
+        self.out, self.final = out, final
 
-    def process(self, element) -> Iterator[int]:
+    def process(self, element, run: warehouse.Run) -> Iterator[int]:
         _, files = element
         files = list(files)
-        yield warehouse.commit(self.out, self.run_id, self.base, files, final=self.final)
+        yield warehouse.commit(self.out, run.run_id, run.base, files, final=self.final)
         beam.metrics.Metrics.counter("write", "committed_files").inc(len(files))
 
 
@@ -179,19 +181,44 @@ class CommitRun(beam.PTransform):
 
     All of a window's file names meet under one key, so the commit runs after
     the last write; that is one small row per file, never the articles.
-    ``base`` is what :func:`transforms.warehouse.begin` returned; ``final``
+    ``run``: the :class:`~transforms.warehouse.Run` of each window; ``final``
     (batch runs) removes the staging folder once published.
     """
 
-    def __init__(self, out: str, run_id: str, base: int, final: bool = True):
+    def __init__(self, out: str, run: beam.PCollection, final: bool = True):
         super().__init__()
-        self.out, self.run_id, self.base, self.final = out, run_id, base, final
+        self.out, self.run, self.final = out, run, final
 
     def expand(self, staged: beam.PCollection[StagedFile]) -> beam.PCollection[int]:
         return (staged
                 | "OneKey" >> beam.Map(lambda f: ("run", f))
                 | "AllFiles" >> beam.GroupByKey()
-                | "Commit" >> beam.ParDo(_CommitFn(self.out, self.run_id, self.base, self.final)))
+                | "Commit" >> beam.ParDo(_CommitFn(self.out, self.final),
+                                         beam.pvalue.AsSingleton(self.run)))
+
+
+class _BeginFn(beam.DoFn):
+    def __init__(self, out: str):
+        self.out = out
+
+    def process(self, _tick) -> Iterator[warehouse.Run]:
+        yield warehouse.start(self.out)
+
+
+class BeginRun(beam.PTransform):
+    """Any one element (a poll's tick) -> a new :class:`~transforms.warehouse.Run`.
+
+    The run starts when the pipeline reaches it, not when it is built, so a
+    local follower builds its graph once and runs it again for every poll.
+    Needs the writer lock (or lease) held by the process running the pipeline.
+    """
+
+    def __init__(self, out: str):
+        super().__init__()
+        self.out = out
+
+    def expand(self, ticks: beam.PCollection) -> beam.PCollection:
+        return ticks | "Start" >> beam.ParDo(_BeginFn(self.out))
 
 
 def _indexed(kv):

@@ -352,8 +352,8 @@ def test_streaming_run_writes_each_poll_in_its_window(tmp_path):
         t.start()
         p = beam.Pipeline(options=options)
         build_ingest(p, [s.url("/feed.xml")], options.view_as(IngestOptions),
-                     options.view_as(NewsbeamOptions), "stream",
-                     warehouse.begin(str(tmp_path), "stream"), ticks=2)
+                     options.view_as(NewsbeamOptions),
+                     warehouse.Run("stream", warehouse.begin(str(tmp_path), "stream"), 0), ticks=2)
         p.run().wait_until_finish()
         t.join(5)
         assert len(s.requests_for("/feed.xml")) == 2

@@ -40,14 +40,14 @@ def test_missing_config_file(tmp_path):
 
 
 def test_dedup_window_from_the_config_file(tmp_path):
-    from pipeline.build import signatures_since
+    from pipeline.build import signature_window
 
     config = tmp_path / "c.toml"
     config.write_text("[dedup]\nwindow_days = 7\n")
     opts = make_options(["--out", "w"], str(config)).view_as(NewsbeamOptions)
     assert opts.dedup_window_days == 7
-    assert signatures_since(opts, 10 * 86_400_000_000) == 3 * 86_400_000_000
+    assert signature_window(opts) == 7 * 86_400_000_000
     default = make_options(["--out", "w"]).view_as(NewsbeamOptions)
-    assert signatures_since(default, 40 * 86_400_000_000) == 10 * 86_400_000_000  # 30 days
+    assert signature_window(default) == 30 * 86_400_000_000
     every = make_options(["--out", "w", "--dedup_window_days", "inf"]).view_as(NewsbeamOptions)
-    assert signatures_since(every, 5) is None
+    assert signature_window(every) is None

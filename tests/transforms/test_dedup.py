@@ -16,6 +16,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from schemas import Article, Duplicate, IndexEntry, to_table
 from transforms import dedup_core as core
 from transforms.dedup import Deduplicate, read_index_table
+from transforms.warehouse import Run
 
 SEEDS = sorted((Path(__file__).resolve().parents[2] / "seeds").glob("*.txt"))
 INGESTED = 1_700_000_000_000_000
@@ -219,9 +220,10 @@ def test_window_bounds_near_duplicates_not_reads_or_exact_copies(tmp_path):
     new_copy = typographic_copy(first[3], "copy3")._replace(ingested_at=later)
     new_near = edited_copy(first[4], "near4", ingested=later)
     pattern = str(tmp_path / "_index" / "*.parquet")
-    for since, near_merged in ((later - 7 * DAY, False), (later - 60 * DAY, True)):
+    for window, near_merged in ((7 * DAY, False), (60 * DAY, True)):
         p = TestPipeline()
-        out = run(p, [again, new_copy, new_near], index_pattern=pattern, signatures_since=since)
+        out = run(p, [again, new_copy, new_near], index_pattern=pattern, signature_window=window,
+                  runs=p | "Run" >> beam.Create([Run("r", 0, later)]))
         expected = [dup(new_copy, "seed3", "exact", 1.0)]
         if near_merged:
             expected.append(dup(new_near, "seed4", "near", similarity(new_near, first[4])))
@@ -244,7 +246,7 @@ def test_window_keeps_this_runs_near_copies_of_an_old_exact_copy(tmp_path):
     near = edited_copy(a, "near3", ingested=later)
     with TestPipeline() as p:
         out = run(p, [exact, near], index_pattern=str(tmp_path / "_index" / "*.parquet"),
-                  signatures_since=later - 30 * DAY)
+                  signature_window=30 * DAY, runs=p | "Run" >> beam.Create([Run("r", 0, later)]))
         assert_that(out["articles"], equal_to([]), label="Articles")
         assert_that(out["duplicates"], equal_to([
             dup(exact, "seed3", "exact", 1.0),

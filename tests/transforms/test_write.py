@@ -27,15 +27,16 @@ def test_partition_of_prefers_publication_date_and_first_theme():
 
 
 def _run(out, articles, duplicates=(), errors=(), index=(), run_id="r1"):
-    base = warehouse.begin(str(out), run_id)
+    run = warehouse.Run(run_id, warehouse.begin(str(out), run_id), INGESTED)
     with TestPipeline() as p:
+        runs = p | "Run" >> beam.Create([run])
         tables = {
             "articles": p | "A" >> beam.Create(articles, reshuffle=False).with_output_types(Article),
             "duplicates": p | "D" >> beam.Create(list(duplicates)).with_output_types(Duplicate),
             "errors": p | "E" >> beam.Create(list(errors)).with_output_types(ErrorRecord),
             "index": p | "I" >> beam.Create(list(index)).with_output_types(IndexEntry),
         }
-        tables | WriteWarehouse(str(out), run_id) | CommitRun(str(out), run_id, base)
+        tables | WriteWarehouse(str(out), runs) | CommitRun(str(out), runs)
 
 
 def test_write_warehouse_layout_schema_and_atomic_names(tmp_path):
