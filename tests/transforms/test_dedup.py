@@ -15,7 +15,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from schemas import Article, Duplicate, IndexEntry, to_table
 from transforms import dedup_core as core
-from transforms.dedup import Deduplicate, read_index_table
+from transforms.dedup import Deduplicate, ReadIndex, read_index_table
 from transforms.warehouse import Run
 
 SEEDS = sorted((Path(__file__).resolve().parents[2] / "seeds").glob("*.txt"))
@@ -260,3 +260,8 @@ def test_index_pattern_matching_nothing_is_a_first_run(tmp_path):
         out = run(p, seeds, index_pattern=str(tmp_path / "_index" / "*.parquet"))
         assert_that(out["articles"], equal_to([kept(a) for a in seeds]), label="Articles")
         assert_that(out["index"], equal_to([index_entry(a) for a in seeds]), label="Index")
+
+
+def test_a_signature_window_needs_the_runs_it_ends_at():
+    with pytest.raises(ValueError, match="runs it ends at"):
+        ReadIndex("_index/*.parquet", window=DAY)

@@ -6,10 +6,11 @@ import apache_beam as beam
 import numpy as np
 import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
 
 from schemas import Article, Duplicate, ErrorRecord, IndexEntry, arrow_schema, from_table
 from transforms import warehouse
-from transforms.write import CommitRun, WriteWarehouse, partition_of
+from transforms.write import BeginRun, CommitRun, WriteWarehouse, partition_of
 
 DAY = int(dt.datetime(2024, 10, 23, 23, 59, tzinfo=dt.timezone.utc).timestamp() * 1e6)
 INGESTED = int(dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.timezone.utc).timestamp() * 1e6)
@@ -73,3 +74,14 @@ def test_a_retried_write_replaces_the_same_staged_file(tmp_path):
     files = list((tmp_path / "articles").rglob("*.parquet"))
     assert len(files) == 1
     assert pq.read_table(files[0]).num_rows == 1
+
+
+def test_begin_run_starts_a_run_when_the_pipeline_reaches_it(tmp_path):
+    out = str(tmp_path)
+    _run(tmp_path, [article("a", ["politics"], DAY)])  # one commit: the log is at 1
+    with TestPipeline() as p:
+        runs = p | beam.Create([0]) | BeginRun(out)
+        assert_that(runs | beam.Map(lambda r: (r.base, len(r.run_id) > 0)), equal_to([(1, True)]))
+    (staged,) = list((tmp_path / "_staging").iterdir())
+    begun = json.loads((staged / "BEGIN.json").read_text())
+    assert begun["base"] == 1 and begun["run_id"] == staged.name
