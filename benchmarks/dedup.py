@@ -1,6 +1,6 @@
 """Measure deduplication on the labelled near-duplicate corpus.
 
-    python benchmarks/dedup.py [--eval-dir ../shared/eval] [--sizes 1000,10000] [--modes single,multi] [--e2e]
+    python -m benchmarks.dedup [--eval-dir ../shared/eval] [--sizes 1000,10000] [--modes single,multi] [--e2e]
 
 For each size, a fresh subprocess generates the corpus (``neardup_corpus.build``),
 builds one ``Article`` per record (a clean-stage stand-in: the record's text is the
@@ -32,8 +32,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 MULTI = ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
 
@@ -55,7 +53,8 @@ def _micros(iso: str | None) -> int | None:
 
 def to_article(r: dict):
     import numpy as np
-    from schemas import Article
+
+    from newsbeam.schemas import Article
     return Article(
         article_id=r["id"], url=r["url"], source=r["source"], title=r["title"], text=r["text"],
         published_at=_micros(r["published"]), date_source="json" if r["published"] else "ingested",
@@ -68,7 +67,8 @@ def run_stage(records: list[dict], mode: str, workdir: Path) -> tuple[dict[str, 
     """Run Deduplicate alone; return doc id -> row (kept article_id) and wall seconds."""
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
-    from transforms.dedup import Deduplicate
+
+    from newsbeam.transforms.dedup import Deduplicate
 
     articles = [to_article(r) for r in records]
     out = workdir / mode
@@ -91,8 +91,9 @@ def run_stage(records: list[dict], mode: str, workdir: Path) -> tuple[dict[str, 
 
 def run_e2e(records: list[dict], workdir: Path) -> tuple[dict[str, str], float]:
     import pyarrow.parquet as pq
-    from neardup_corpus import write
-    from pipeline.cli import main as cli_main
+
+    from benchmarks.neardup_corpus import write
+    from newsbeam.pipeline.cli import main as cli_main
 
     write(records, workdir / "corpus", txt=True)
     out = workdir / "warehouse"
@@ -112,7 +113,7 @@ def run_e2e(records: list[dict], workdir: Path) -> tuple[dict[str, str], float]:
 
 
 def worker(args) -> None:
-    from neardup_corpus import build, load_bbc
+    from benchmarks.neardup_corpus import build, load_bbc
     records = build(load_bbc(args.eval_dir), args.n, args.seed)
     truth = {r["id"]: r["cluster"] for r in records}
     exact_truth = {r["id"]: r["exact_cluster"] for r in records}

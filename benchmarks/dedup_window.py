@@ -23,11 +23,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # runnable as a script as well as with -m
+from benchmarks.lib import measure
+from newsbeam.schemas import IndexEntry, to_table
 
-from benchmarks.lib import measure  # noqa: E402
-from schemas import IndexEntry, to_table  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 DAY = 86_400_000_000
 MB = 1024 * 1024

@@ -1,6 +1,6 @@
 """Extraction benchmark: the project's cleaner vs trafilatura's default, side by side.
 
-    python benchmarks/extraction.py [--eval-dir ../shared/eval] [--limit N]
+    python -m benchmarks.extraction [--eval-dir ../shared/eval] [--limit N]
 
 Reads ``<eval-dir>/extraction/html/*.html.gz`` and ``ground-truth.json`` (the
 dev half of the article-extraction benchmark) and scores both extractors with
@@ -24,13 +24,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import trafilatura
 
-import trafilatura  # noqa: E402
-
-from benchmarks.lib.extraction_f1 import aggregate, page_counts  # noqa: E402
-from schemas import RawDocument  # noqa: E402
-from transforms.clean import CleanConfig, Cleaner  # noqa: E402
+from benchmarks.lib.extraction_f1 import aggregate, page_counts
+from newsbeam.schemas import RawDocument
+from newsbeam.transforms.clean import CleanConfig, Cleaner
 
 DEFAULT_EVAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "eval"
 
@@ -59,8 +57,8 @@ def main(argv=None) -> int:
     counts = {n: [] for n in names}
     failed = {n: [] for n in names}
     seconds = {n: 0.0 for n in names}
-    worker = Cleaner(CleanConfig(), timeout_seconds=args.timeout).start()
-    inproc = Cleaner(CleanConfig(), timeout_seconds=None)
+    worker = Cleaner(CleanConfig(timeout_seconds=args.timeout)).start()
+    inproc = Cleaner(CleanConfig(timeout_seconds=None))
     inproc.clean(RawDocument("warm", "warm", None, "html", None, pages[0][2], None, None, None, 0))
     try:
         for key, url, html, truth in pages:

@@ -32,13 +32,12 @@ import time
 import zlib
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # runnable as a script as well as with -m
+from benchmarks.lib import measure
+from tests.feedserver import FeedServer, Route, page, rss, story
+from tests.pipeline.synthetic_news import write_corpus
+from tests.warehouse_check import tally
 
-from benchmarks.lib import measure  # noqa: E402
-from tests.feedserver import FeedServer, Route, page, rss, story  # noqa: E402
-from tests.pipeline.synthetic_news import write_corpus  # noqa: E402
-from tests.warehouse_check import tally  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 
 def run_under_faults(out: Path, command: list[str], at: int = 0, trace: str = "") -> int:

@@ -29,15 +29,14 @@ import threading
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
+from newsbeam.schemas import RawDocument
+from newsbeam.transforms.feed_parse import normalise_link
+from newsbeam.transforms.ids import article_id
+from tests.feedserver import FeedServer, Route, page, rss, story
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # runnable as a script as well as with -m
-
-import pyarrow.parquet as pq  # noqa: E402
-
-from schemas import RawDocument  # noqa: E402
-from tests.feedserver import FeedServer, Route, page, rss, story  # noqa: E402
-from transforms.feed_parse import normalise_link  # noqa: E402
-from transforms.ids import article_id  # noqa: E402
 
 STATUS = re.compile(r"poll (\d+): .*new items (\d+).*\[([\d.]+)s\]")
 
@@ -110,7 +109,7 @@ def main(argv=None) -> int:
         site = Site(server, args.feeds)
         for f in range(args.feeds):
             site.add(f, 2)  # the warm-up poll's items
-        cmd = [sys.executable, "-m", "pipeline.cli", "ingest", *[site.url(f) for f in range(args.feeds)],
+        cmd = [sys.executable, "-m", "newsbeam.pipeline.cli", "ingest", *[site.url(f) for f in range(args.feeds)],
                "--out", str(out), "--interval", str(args.interval), "--allow_private_addresses",
                "--per_host_delay", "0", "--per_host_concurrency", "8", "--no_progress"]
         follower = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True)

@@ -1,6 +1,6 @@
 """Ingest throughput: N feeds x M items served from a loopback server.
 
-    /work/venv/bin/python benchmarks/ingest.py [--feeds 200] [--items 50]
+    /work/venv/bin/python -m benchmarks.ingest [--feeds 200] [--items 50]
 
 Prints items/second end to end (one ``--once`` poll into a fresh warehouse)
 and the share of wall time per stage, from timing each stage's work in
@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import apache_beam as beam
 
-import apache_beam as beam  # noqa: E402
-
-from pipeline.cli import main  # noqa: E402
-from tests.feedserver import FeedServer, Route, page, rss, story  # noqa: E402
+from newsbeam.pipeline.cli import main
+from tests.feedserver import FeedServer, Route, page, rss, story
 
 
 def _serve(server, feeds, items):
@@ -40,14 +37,14 @@ def _serve(server, feeds, items):
 
 def _stage_times(server, feeds, items, out):
     """Time fetch, clean, tag and write on the same items, each stage alone."""
-    from transforms.clean import CleanArticles, clean_document
-    from transforms.errors import Rejected
-    from transforms.feed_parse import ParserProcess
-    from transforms.feeds import fetch_page, items_to_documents
-    from transforms.fetch import FetchConfig, Fetcher
-    from transforms.tag import TagArticles
-    from transforms import warehouse
-    from transforms.write import WriteWarehouse
+    from newsbeam.transforms import warehouse
+    from newsbeam.transforms.clean import CleanArticles, clean_document
+    from newsbeam.transforms.errors import Rejected
+    from newsbeam.transforms.feed_parse import ParserProcess
+    from newsbeam.transforms.feeds import fetch_page, items_to_documents
+    from newsbeam.transforms.fetch import FetchConfig, Fetcher
+    from newsbeam.transforms.tag import TagArticles
+    from newsbeam.transforms.write import WriteWarehouse
 
     config = FetchConfig(allow_private_addresses=True, per_host_delay=0, per_host_concurrency=8)
     fetcher, parser = Fetcher(config), ParserProcess()

@@ -1,6 +1,6 @@
 """Build a labelled near-duplicate corpus from the BBC evaluation set.
 
-    python benchmarks/neardup_corpus.py --n 1000 --out /tmp/neardup1k [--eval-dir ../shared/eval] [--txt]
+    python -m benchmarks.neardup_corpus --n 1000 --out /tmp/neardup1k [--eval-dir ../shared/eval] [--txt]
 
 Writes ``OUT/corpus.jsonl`` (records the read stage accepts: ``title``, ``text``,
 ``url``, ``published``, ``source``, plus the labels ``id``, ``cluster``,

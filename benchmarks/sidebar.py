@@ -1,7 +1,7 @@
 """Glued-sidebar benchmark: how much glued text the plain-text cleaner removes,
 and how much of the real article it loses.
 
-    python benchmarks/sidebar.py [--eval-dir ../shared/eval] [--n 300] [--seed 7]
+    python -m benchmarks.sidebar [--eval-dir ../shared/eval] [--n 300] [--seed 7]
 
 Cases come from ``benchmarks/sidebar_corpus.py``. Figures are in words:
 glued removed = words of glued paragraphs absent from the output / glued words;
@@ -19,17 +19,16 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.sidebar_corpus import DEFAULT_EVAL, make_cases  # noqa: E402
-from transforms.clean_text import clean_text, words  # noqa: E402
+from benchmarks.sidebar_corpus import DEFAULT_EVAL, make_cases
+from newsbeam.transforms.clean_text import clean_text
+from newsbeam.transforms.text import letter_words
 
 
 def score(kept: list, paragraphs: list) -> tuple:
     """(words of ``paragraphs`` missing from ``kept``, total words)."""
     keep = set(kept)
-    total = sum(len(words(p)) for p in paragraphs)
-    missing = sum(len(words(p)) for p in paragraphs if p not in keep)
+    total = sum(len(letter_words(p)) for p in paragraphs)
+    missing = sum(len(letter_words(p)) for p in paragraphs if p not in keep)
     return missing, total
 
 

@@ -8,7 +8,7 @@ Nothing marks the glued text (no label, no separator): only its content
 tells it apart. Articles with fewer than 5 paragraphs are skipped, so a
 glued run is never the majority of the text.
 
-    python benchmarks/sidebar_corpus.py [--eval-dir ../shared/eval] [--n 300] [--seed 7] [--out FILE]
+    python -m benchmarks.sidebar_corpus [--eval-dir ../shared/eval] [--n 300] [--seed 7] [--out FILE]
 
 The corpus is research-only data: it is generated on the fly, never committed.
 """

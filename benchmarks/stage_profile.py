@@ -32,12 +32,9 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # runnable as a script as well as with -m
+from apache_beam.runners.portability.fn_api_runner import fn_runner
 
-from apache_beam.runners.portability.fn_api_runner import fn_runner  # noqa: E402
-
-from benchmarks.lib import corpus, measure  # noqa: E402
+from benchmarks.lib import corpus, measure
 
 # Fused stage names contain the names of the steps in them; the first match wins.
 PHASES = (("JoinCopies", "tag"), ("OncePerPath", "read+clean"), ("ListInputs", "list inputs"),
@@ -138,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--topics", default=str(corpus.DEFAULT_TOPICS))
     args = parser.parse_args(argv)
 
-    from pipeline.cli import main as newsbeam
+    from newsbeam.pipeline.cli import main as newsbeam
 
     work = Path(tempfile.mkdtemp(prefix="newsbeam-stages-"))
     try:

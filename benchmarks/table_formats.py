@@ -2,8 +2,8 @@
 
     python3 -m venv /tmp/tf-venv
     /tmp/tf-venv/bin/pip install pyarrow==25.0.1 duckdb==2.0.0 deltalake 'pyiceberg[sql-sqlite]'
-    /tmp/tf-venv/bin/python benchmarks/table_formats.py --runs 3 --files 5 --rows 20  # quick
-    /tmp/tf-venv/bin/python benchmarks/table_formats.py  # defaults: 10 runs x 20 files x 50 rows
+    /tmp/tf-venv/bin/python -m benchmarks.table_formats --runs 3 --files 5 --rows 20  # quick
+    /tmp/tf-venv/bin/python -m benchmarks.table_formats  # defaults: 10 runs x 20 files x 50 rows
 
 No repo imports; deltalake and pyiceberg are not project dependencies, hence the venv. In a temp
 dir, each format gets --runs runs appended, each run --files Parquet files (one per date/theme,
@@ -17,8 +17,21 @@ seen by a plain DuckDB Hive glob are compared with the format's own reader.
 """
 from __future__ import annotations
 
-import argparse, datetime as dt, glob, json, os, random, re, shutil, signal, statistics
-import subprocess, sys, tempfile, time, uuid
+import argparse
+import datetime as dt
+import glob
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
 
 import deltalake
 import duckdb

@@ -9,7 +9,7 @@ the same components) over the same texts, in one process, one after the other:
 
 Prints articles/second for each and the ratio (target: pipeline within 1.2x).
 
-    python benchmarks/tagging.py [--eval-dir ../shared/eval] [--n 600] [--batch-size 64]
+    python -m benchmarks.tagging [--eval-dir ../shared/eval] [--n 600] [--batch-size 64]
 
 Texts come from the BBC and AG News dev splits when present (read in place,
 evaluation only), else from the repository's seeds.
@@ -24,16 +24,15 @@ import os
 import sys
 import time
 
+import apache_beam as beam
+import numpy as np
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from newsbeam.schemas import Article
+from newsbeam.transforms.tag import TagArticles, article_text, load_model
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
-
-import apache_beam as beam  # noqa: E402
-import numpy as np  # noqa: E402
-from apache_beam.metrics.metric import MetricsFilter  # noqa: E402
-from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
-
-from schemas import Article  # noqa: E402
-from transforms.tag import TagArticles, article_text, load_model  # noqa: E402
 
 
 def load_items(eval_dir: str, n: int) -> list[tuple[str, str]]:

@@ -33,10 +33,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # runnable as a script as well as with -m
+from benchmarks.lib import corpus, measure
 
-from benchmarks.lib import corpus, measure  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024
 
 

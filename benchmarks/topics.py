@@ -7,7 +7,7 @@ gold label. Prints accuracy, macro-F1 (over gold labels; a prediction counts for
 the gold label when acceptable, else for the label whose canonical slug it is)
 and coverage (share not ``unclassified``) per data set.
 
-    python benchmarks/topics.py [--eval-dir ../shared/eval] [--split dev] [--limit N]
+    python -m benchmarks.topics [--eval-dir ../shared/eval] [--split dev] [--limit N]
 
 The corpora are for evaluation only: they are read in place, never copied.
 """
@@ -21,10 +21,9 @@ import sys
 import time
 from collections import Counter
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
+from newsbeam.transforms.tag import UNCLASSIFIED, ThemeScorer, load_model
 
-from transforms.tag import UNCLASSIFIED, ThemeScorer, load_model  # noqa: E402
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 DATASETS = ("bbc", "ag_news", "reuters21578")
 TARGETS = {"bbc": 0.92, "ag_news": 0.80, "reuters21578": 0.92}

@@ -1,3 +1,3 @@
 """Pipeline options, assembly and the ``newsbeam`` command line."""
 
-import transforms  # noqa: F401  (it quietens Beam's import-time notice before Beam loads)
+import newsbeam.transforms  # noqa: F401  (it quietens Beam's import-time notice before Beam loads)

@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import Any, Optional
 
 import apache_beam as beam
+from apache_beam.transforms import window
+from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
-from pipeline.options import NewsbeamOptions
-from transforms.clean import CleanArticles
-from transforms.dedup import Deduplicate
-from transforms.progress import CountProgress
-from transforms.read import InputPattern, ReadArticles
-from transforms.recorded import ReadRecordedIds, SkipRecorded
-from transforms.tag import TagArticles
-from transforms import warehouse
-from transforms.write import CommitRun, IndexWritten, WriteWarehouse
+from newsbeam.pipeline.options import (
+    IngestOptions,
+    NewsbeamOptions,
+    fetch_config,
+    poll_settings,
+)
+from newsbeam.transforms import warehouse
+from newsbeam.transforms.clean import CleanArticles, CleanConfig
+from newsbeam.transforms.dedup import Deduplicate
+from newsbeam.transforms.feeds import (
+    FetchArticles,
+    PollFeeds,
+    SelectNewItems,
+    StageFeedState,
+)
+from newsbeam.transforms.ids import now_micros
+from newsbeam.transforms.progress import CountProgress
+from newsbeam.transforms.read import InputPattern, ReadArticles
+from newsbeam.transforms.recorded import ReadRecordedIds, SkipRecorded
+from newsbeam.transforms.tag import TagArticles
+from newsbeam.transforms.write import BeginRun, CommitRun, IndexWritten, WriteWarehouse
 
 
 def _given(**kwargs: Any) -> dict[str, Any]:
@@ -48,7 +63,7 @@ def clean_dedup_tag_write(documents: beam.PCollection, earlier_errors: tuple, op
     """
     recorded = documents.pipeline | "ReadRecordedIds" >> ReadRecordedIds(opts.out, runs=runs)
     cleaned = documents | "CleanArticles" >> CleanArticles(
-        **_given(timeout_seconds=opts.extract_timeout))
+        CleanConfig(**_given(timeout_seconds=opts.extract_timeout)))
     deduped = cleaned["articles"] | "Deduplicate" >> Deduplicate(
         index_pattern=warehouse.table_pattern(opts.out, "_index"), recorded=recorded,
         runs=runs, signature_window=signature_window(opts),
@@ -81,3 +96,47 @@ def build_backfill(p: beam.Pipeline, inputs: list[InputPattern], opts: NewsbeamO
     documents = read["documents"] | "ProgressRead" >> CountProgress(opts.progress_dir, "read")
     staged = clean_dedup_tag_write(documents, (read["errors"],), opts, runs)
     staged | "CommitRun" >> CommitRun(opts.out, runs)
+
+
+def build_ingest(p: beam.Pipeline, feeds: list[str], opts: IngestOptions, nb: NewsbeamOptions,
+                 run: Optional[warehouse.Run] = None, ticks: Optional[int] = None,
+                 start: Optional[float] = None) -> None:
+    """Wire the ingest pipeline.
+
+    ``ticks=None``: bounded, one poll, which begins its own run when it runs
+    (``BeginRun``), so a local follower builds this graph once and runs it for
+    every poll. Otherwise a ``PeriodicImpulse`` of ``ticks`` polls from
+    ``start`` (``0``: endless) and fixed windows, each window committed on its
+    own under ``run`` (begun by the caller).
+    """
+    out = nb.out
+    config = fetch_config(opts, nb)
+    if ticks is None:
+        impulses = p | "PollOnce" >> beam.Create([0])
+        runs = impulses | "BeginPoll" >> BeginRun(out)
+    else:
+        start = time.time() if start is None else start
+        stop = start + opts.feeds_interval * (ticks - 0.5) if ticks else float(
+            beam.utils.timestamp.MAX_TIMESTAMP.micros // 1_000_000)
+        impulses = p | "PollEvery" >> PeriodicImpulse(
+            start_timestamp=start, stop_timestamp=stop, fire_interval=opts.feeds_interval)
+    polled = impulses | "PollFeeds" >> PollFeeds(feeds, out, config, poll_settings(opts))
+    new = polled["items"] | "SelectNewItems" >> SelectNewItems(out)
+    status, poll_errors = polled["status"], polled["errors"]
+    if ticks is not None:
+        # Stateful steps above run in the global window; everything after is per
+        # poll, and each poll reads what earlier polls committed (``polls``).
+        fixed = lambda: beam.WindowInto(window.FixedWindows(opts.feeds_interval))
+        new = new | "WindowItems" >> fixed()
+        status = status | "WindowStatus" >> fixed()
+        poll_errors = poll_errors | "WindowPollErrors" >> fixed()
+        # One run for the job; each window's near-duplicate window ends at its poll.
+        runs = (impulses
+                | "WindowPolls" >> fixed()
+                | "RunOfWindow" >> beam.Map(lambda _, r=run: r._replace(started=now_micros())))
+    fetched = new | "FetchArticles" >> FetchArticles(config, opts.feeds_fetch_workers)
+    staged = clean_dedup_tag_write(fetched["documents"], (poll_errors,), nb, runs)
+    state = (new, status) | "StageFeedState" >> StageFeedState(out, runs)
+    _ = ((staged, state)
+         | "RowsAndState" >> beam.Flatten()
+         | "CommitPoll" >> CommitRun(out, runs, final=ticks in (None, 1)))

@@ -23,134 +23,33 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from typing import Optional, Sequence
+from typing import Sequence
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
-from apache_beam.transforms import window
-from apache_beam.transforms.periodicsequence import PeriodicImpulse
+from apache_beam.options.pipeline_options import StandardOptions
 
-from pipeline.build import clean_dedup_tag_write
-from pipeline.options import NewsbeamOptions, OptionsError
-from pipeline.rerun import RepeatedRun
-from transforms import feed_state, warehouse, warm
-from transforms.feed_parse import resolve_feeds
-from transforms.feeds import FetchArticles, PollFeeds, PollSettings, SelectNewItems, \
-    StageFeedState
-from transforms.fetch import DEFAULT_USER_AGENT, FetchConfig
-from transforms.ids import now_micros
-from transforms.write import BeginRun, CommitRun
-
-
-class IngestOptions(PipelineOptions):
-    """Feed-following options. Each flag also has a ``--feeds_<name>`` spelling,
-    which is what the ``[feeds]`` table of the TOML config maps to."""
-
-    @classmethod
-    def _add_argparse_args(cls, parser) -> None:
-        def add(name, *extra, short=True, **kwargs):
-            flags = ([f"--{name}"] if short else []) + [f"--feeds_{name}", *extra]
-            parser.add_argument(*flags, dest=f"feeds_{name}", **kwargs)
-
-        add("interval", type=float, default=300.0, help="seconds between polls (default 300)")
-        add("once", action="store_true", default=False, help="poll once and stop (for cron)")
-        add("polls", type=int, default=0, help="stop after this many polls (0: follow forever)")
-        add("allow_private_addresses", "--allow-private-addresses", action="store_true",
-            default=False, help="allow loopback/private/link-local addresses (tests only)")
-        add("user_agent", short=False, default=DEFAULT_USER_AGENT,  # Beam owns --user_agent
-        help="User-Agent sent with every request")
-        add("connect_timeout", type=float, default=5.0, help="seconds to connect")
-        add("read_timeout", type=float, default=15.0, help="seconds between bytes")
-        add("total_timeout", type=float, default=30.0, help="seconds for a whole response")
-        add("max_feed_bytes", type=int, default=10 * 1024 * 1024, help="largest feed document")
-        add("max_items", type=int, default=1000, help="items taken from one feed document")
-        add("max_redirects", type=int, default=5, help="redirects followed per request")
-        add("per_host_concurrency", type=int, default=2, help="parallel requests per host")
-        add("per_host_delay", type=float, default=1.0,
-            help="seconds between requests to one host")
-        add("fetch_workers", type=int, default=8, help="parallel page fetches per worker")
-        add("ignore_robots", action="store_true", default=False,
-            help="do not consult robots.txt for article pages")
-        add("backoff_max", type=float, default=6 * 3600.0,
-            help="longest wait before re-polling a failing feed")
-        add("parse_timeout", type=float, default=10.0, help="seconds to parse one feed")
-        add("parse_memory_mb", type=int, default=1024, help="memory limit of the feed parser")
-        add("max_feed_failures", type=int, default=0,
-            help="stop with exit status 3 once every feed has failed this many polls in a "
-                 "row (0: never; --once stops so when every feed failed its poll)")
-
-
-def validate_ingest(opts: IngestOptions) -> None:
-    positive = ("interval", "connect_timeout", "read_timeout", "total_timeout", "max_feed_bytes",
-                "max_items", "per_host_concurrency", "fetch_workers", "backoff_max",
-                "parse_timeout", "parse_memory_mb")
-    for name in positive:
-        if getattr(opts, f"feeds_{name}") <= 0:
-            raise OptionsError(f"--{name} must be positive")
-    for name in ("max_redirects", "per_host_delay", "polls", "max_feed_failures"):
-        if getattr(opts, f"feeds_{name}") < 0:
-            raise OptionsError(f"--{name} must not be negative")
-
-
-def fetch_config(opts: IngestOptions, nb: NewsbeamOptions) -> FetchConfig:
-    return FetchConfig(
-        user_agent=opts.feeds_user_agent, connect_timeout=opts.feeds_connect_timeout,
-        read_timeout=opts.feeds_read_timeout, total_timeout=opts.feeds_total_timeout,
-        max_feed_bytes=opts.feeds_max_feed_bytes, max_page_bytes=nb.max_input_bytes,
-        max_redirects=opts.feeds_max_redirects,
-        allow_private_addresses=opts.feeds_allow_private_addresses,
-        per_host_concurrency=opts.feeds_per_host_concurrency,
-        per_host_delay=opts.feeds_per_host_delay, respect_robots=not opts.feeds_ignore_robots)
-
-
-def poll_settings(opts: IngestOptions) -> PollSettings:
-    return PollSettings(interval=opts.feeds_interval, backoff_max=opts.feeds_backoff_max,
-                        max_items=opts.feeds_max_items, parse_timeout=opts.feeds_parse_timeout,
-                        parse_memory_bytes=opts.feeds_parse_memory_mb * 1024 * 1024)
-
-
-def build_ingest(p: beam.Pipeline, feeds: list[str], opts: IngestOptions, nb: NewsbeamOptions,
-                 run: Optional[warehouse.Run] = None, ticks: Optional[int] = None,
-                 start: Optional[float] = None) -> None:
-    """Wire the ingest pipeline.
-
-    ``ticks=None``: bounded, one poll, which begins its own run when it runs
-    (``BeginRun``), so a local follower builds this graph once and runs it for
-    every poll. Otherwise a ``PeriodicImpulse`` of ``ticks`` polls from
-    ``start`` (``0``: endless) and fixed windows, each window committed on its
-    own under ``run`` (begun by the caller).
-    """
-    out = nb.out
-    config = fetch_config(opts, nb)
-    if ticks is None:
-        impulses = p | "PollOnce" >> beam.Create([0])
-        runs = impulses | "BeginPoll" >> BeginRun(out)
-    else:
-        start = time.time() if start is None else start
-        stop = start + opts.feeds_interval * (ticks - 0.5) if ticks else float(
-            beam.utils.timestamp.MAX_TIMESTAMP.micros // 1_000_000)
-        impulses = p | "PollEvery" >> PeriodicImpulse(
-            start_timestamp=start, stop_timestamp=stop, fire_interval=opts.feeds_interval)
-    polled = impulses | "PollFeeds" >> PollFeeds(feeds, out, config, poll_settings(opts))
-    new = polled["items"] | "SelectNewItems" >> SelectNewItems(out)
-    status, poll_errors = polled["status"], polled["errors"]
-    if ticks is not None:
-        # Stateful steps above run in the global window; everything after is per
-        # poll, and each poll reads what earlier polls committed (``polls``).
-        fixed = lambda: beam.WindowInto(window.FixedWindows(opts.feeds_interval))
-        new = new | "WindowItems" >> fixed()
-        status = status | "WindowStatus" >> fixed()
-        poll_errors = poll_errors | "WindowPollErrors" >> fixed()
-        # One run for the job; each window's near-duplicate window ends at its poll.
-        runs = (impulses
-                | "WindowPolls" >> fixed()
-                | "RunOfWindow" >> beam.Map(lambda _, r=run: r._replace(started=now_micros())))
-    fetched = new | "FetchArticles" >> FetchArticles(config, opts.feeds_fetch_workers)
-    staged = clean_dedup_tag_write(fetched["documents"], (poll_errors,), nb, runs)
-    state = (new, status) | "StageFeedState" >> StageFeedState(out, runs)
-    _ = ((staged, state)
-         | "RowsAndState" >> beam.Flatten()
-         | "CommitPoll" >> CommitRun(out, runs, final=ticks in (None, 1)))
+from newsbeam.pipeline.build import build_ingest
+from newsbeam.pipeline.command import (
+    UsageError,
+    check_output,
+    exclusive_run,
+    parse_command,
+    report_recovery,
+    run_counters,
+    run_with_progress,
+    runner_name,
+    submit_detached,
+    summarize,
+)
+from newsbeam.pipeline.options import (
+    IngestOptions,
+    NewsbeamOptions,
+    OptionsError,
+    validate_ingest,
+)
+from newsbeam.pipeline.rerun import RepeatedRun
+from newsbeam.transforms import feed_state, warehouse, warm
+from newsbeam.transforms.feed_parse import resolve_feeds
 
 
 def status_line(counters: dict, poll: int, seconds: float) -> str:
@@ -166,11 +65,6 @@ def status_line(counters: dict, poll: int, seconds: float) -> str:
 
 
 def ingest(argv: Sequence[str]) -> int:
-    # Imported here: pipeline.cli registers this command, so a module-level
-    # import would be circular.
-    from pipeline.cli import UsageError, _check_output, exclusive_run, parse_command, \
-        report_recovery, runner_name, submit_detached
-
     args, options = parse_command(argv, "newsbeam ingest", "feeds",
                                   "Follow feeds (URLs, .txt or .opml lists) into the warehouse.")
     try:
@@ -180,7 +74,7 @@ def ingest(argv: Sequence[str]) -> int:
         feeds = resolve_feeds(args.feeds)
         if not feeds:
             raise OptionsError("no feed URLs given")
-        _check_output(nb.out)
+        check_output(nb.out)
     except (OptionsError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
     if not opts.feeds_once and runner_name(options) != "direct":
@@ -232,8 +126,6 @@ def _follow_locally(options, feeds, opts: IngestOptions, nb: NewsbeamOptions) ->
     Exit status: 0, 130 after Ctrl-C, or FEEDS_FAILING when every feed failed
     (``--once``) or failed ``--max_feed_failures`` polls in a row.
     """
-    from pipeline.cli import _counters, _run_with_progress, summarize
-
     totals: dict = {}
     started = time.monotonic()
     poll = 0
@@ -252,8 +144,8 @@ def _follow_locally(options, feeds, opts: IngestOptions, nb: NewsbeamOptions) ->
             poll += 1
             tick_start = time.time()
             t0 = time.monotonic()
-            result, interrupted = _run_with_progress(polls.pipeline, None, 0, polls.run)
-            counters = _counters(result)
+            result, interrupted = run_with_progress(polls.pipeline, None, 0, polls.run)
+            counters = run_counters(result)
             for key, value in counters.items():
                 totals[key] = totals.get(key, 0) + value
             print(status_line(counters, poll, time.monotonic() - t0), file=sys.stderr, flush=True)

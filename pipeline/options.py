@@ -22,6 +22,11 @@ from typing import Any, Sequence
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from newsbeam.transforms.clean import CleanConfig
+from newsbeam.transforms.feeds import PollSettings
+from newsbeam.transforms.fetch import FetchConfig
+from newsbeam.transforms.read import DEFAULT_MAX_BYTES
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -49,10 +54,11 @@ class NewsbeamOptions(PipelineOptions):
     def _add_argparse_args(cls, parser) -> None:
         parser.add_argument("--out", help="warehouse directory or URI (gs://, s3://, local)")
         parser.add_argument("--config", default=None, help="TOML config file")
-        parser.add_argument("--max_input_bytes", type=int, default=20 * 1024 * 1024,
+        parser.add_argument("--max_input_bytes", type=int, default=DEFAULT_MAX_BYTES,
                             help="inputs (and pages) larger than this become error rows")
-        parser.add_argument("--extract_timeout", type=float, default=10.0,
-                            help="seconds allowed for extracting one HTML page")
+        parser.add_argument("--extract_timeout", type=float, default=None,
+                            help="seconds allowed for cleaning one document (default "
+                                 f"{CleanConfig().timeout_seconds:g})")
         parser.add_argument("--dedup_threshold", type=float, default=None,
                             help="Jaccard similarity at or above which two bodies are one story")
         parser.add_argument("--dedup_num_perm", type=int, default=None,
@@ -132,3 +138,80 @@ def validate(opts: NewsbeamOptions, known_flags: Sequence[str] = ()) -> None:
         raise OptionsError("--tag_batch_size must be positive")
     if opts.shards_per_partition <= 0:
         raise OptionsError("--shards_per_partition must be positive")
+
+
+FETCH, POLL = FetchConfig(), PollSettings()  # the defaults live in the stage configs
+
+
+class IngestOptions(PipelineOptions):
+    """Feed-following options. Each flag also has a ``--feeds_<name>`` spelling,
+    which is what the ``[feeds]`` table of the TOML config maps to."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser) -> None:
+        def add(name, *extra, short=True, **kwargs):
+            flags = ([f"--{name}"] if short else []) + [f"--feeds_{name}", *extra]
+            parser.add_argument(*flags, dest=f"feeds_{name}", **kwargs)
+
+        add("interval", type=float, default=POLL.interval,
+            help="seconds between polls (default %(default)s)")
+        add("once", action="store_true", default=False, help="poll once and stop (for cron)")
+        add("polls", type=int, default=0, help="stop after this many polls (0: follow forever)")
+        add("allow_private_addresses", "--allow-private-addresses", action="store_true",
+            default=False, help="allow loopback/private/link-local addresses (tests only)")
+        add("user_agent", short=False, default=FETCH.user_agent,  # Beam owns --user_agent
+            help="User-Agent sent with every request")
+        add("connect_timeout", type=float, default=FETCH.connect_timeout, help="seconds to connect")
+        add("read_timeout", type=float, default=FETCH.read_timeout, help="seconds between bytes")
+        add("total_timeout", type=float, default=FETCH.total_timeout,
+            help="seconds for a whole response")
+        add("max_feed_bytes", type=int, default=FETCH.max_feed_bytes, help="largest feed document")
+        add("max_items", type=int, default=POLL.max_items,
+            help="items taken from one feed document")
+        add("max_redirects", type=int, default=FETCH.max_redirects,
+            help="redirects followed per request")
+        add("per_host_concurrency", type=int, default=FETCH.per_host_concurrency,
+            help="parallel requests per host")
+        add("per_host_delay", type=float, default=FETCH.per_host_delay,
+            help="seconds between requests to one host")
+        add("fetch_workers", type=int, default=8, help="parallel page fetches per worker")
+        add("ignore_robots", action="store_true", default=False,
+            help="do not consult robots.txt for article pages")
+        add("backoff_max", type=float, default=POLL.backoff_max,
+            help="longest wait before re-polling a failing feed")
+        add("parse_timeout", type=float, default=POLL.parse_timeout,
+            help="seconds to parse one feed")
+        add("parse_memory_mb", type=int, default=POLL.parse_memory_bytes // (1024 * 1024),
+            help="memory limit of the feed parser")
+        add("max_feed_failures", type=int, default=0,
+            help="stop with exit status 3 once every feed has failed this many polls in a "
+                 "row (0: never; --once stops so when every feed failed its poll)")
+
+
+def validate_ingest(opts: IngestOptions) -> None:
+    positive = ("interval", "connect_timeout", "read_timeout", "total_timeout", "max_feed_bytes",
+                "max_items", "per_host_concurrency", "fetch_workers", "backoff_max",
+                "parse_timeout", "parse_memory_mb")
+    for name in positive:
+        if getattr(opts, f"feeds_{name}") <= 0:
+            raise OptionsError(f"--{name} must be positive")
+    for name in ("max_redirects", "per_host_delay", "polls", "max_feed_failures"):
+        if getattr(opts, f"feeds_{name}") < 0:
+            raise OptionsError(f"--{name} must not be negative")
+
+
+def fetch_config(opts: IngestOptions, nb: NewsbeamOptions) -> FetchConfig:
+    return FetchConfig(
+        user_agent=opts.feeds_user_agent, connect_timeout=opts.feeds_connect_timeout,
+        read_timeout=opts.feeds_read_timeout, total_timeout=opts.feeds_total_timeout,
+        max_feed_bytes=opts.feeds_max_feed_bytes, max_page_bytes=nb.max_input_bytes,
+        max_redirects=opts.feeds_max_redirects,
+        allow_private_addresses=opts.feeds_allow_private_addresses,
+        per_host_concurrency=opts.feeds_per_host_concurrency,
+        per_host_delay=opts.feeds_per_host_delay, respect_robots=not opts.feeds_ignore_robots)
+
+
+def poll_settings(opts: IngestOptions) -> PollSettings:
+    return PollSettings(interval=opts.feeds_interval, backoff_max=opts.feeds_backoff_max,
+                        max_items=opts.feeds_max_items, parse_timeout=opts.feeds_parse_timeout,
+                        parse_memory_bytes=opts.feeds_parse_memory_mb * 1024 * 1024)

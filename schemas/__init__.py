@@ -1,7 +1,7 @@
 """Record schemas: one definition used for Beam (RowCoder) and Arrow/Parquet."""
 
-from schemas.arrow import arrow_schema, from_table, to_table
-from schemas.records import (
+from newsbeam.schemas.arrow import arrow_schema, from_table, to_micros, to_table
+from newsbeam.schemas.records import (
     DATE_SOURCES,
     TEXT_SOURCES,
     Article,
@@ -15,5 +15,6 @@ from schemas.records import (
 
 __all__ = [
     "Article", "DATE_SOURCES", "Duplicate", "Entity", "ErrorRecord", "IndexEntry",
-    "RawDocument", "TEXT_SOURCES", "ThemeScore", "arrow_schema", "from_table", "to_table",
+    "RawDocument", "TEXT_SOURCES", "ThemeScore", "arrow_schema", "from_table", "to_micros",
+    "to_table",
 ]

@@ -114,7 +114,8 @@ def from_table(record: type, table: pa.Table) -> list:
     return [record(**{f: c(row.get(f)) for f, c in fields}) for row in table.to_pylist()]
 
 
-def _micros(value: dt.datetime) -> int:
+def to_micros(value: dt.datetime) -> int:
+    """A datetime as the schema's timestamps: UTC microseconds (naive means UTC)."""
     if not value.tzinfo:
         value = value.replace(tzinfo=dt.timezone.utc)
     return int(value.timestamp() * 1_000_000)
@@ -135,6 +136,6 @@ def _from_arrow(tp: Any, name: str) -> Callable[[Any], Any]:
 
         def convert(v):
             if isinstance(v, dt.datetime):
-                return _micros(v)
+                return to_micros(v)
             return scalar(v) if scalar is not None else v
     return lambda v: None if v is None else convert(v)

@@ -121,7 +121,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     install(Injector(args.root, args.at, args.fault, args.trace))
-    from pipeline.cli import main as newsbeam
+    from newsbeam.pipeline.cli import main as newsbeam
 
     return newsbeam(command)
 

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
-
-ROOT = Path(__file__).resolve().parents[1]
+from newsbeam.pipeline.cli import main
+from tests import REPO
 
 
 def _query_blocks() -> list[tuple[str, str]]:
-    text = (ROOT / "README.md").read_text()
+    text = (REPO / "README.md").read_text()
     section = text.split("## Query the warehouse", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```(sh|python)\n(.*?)```", section, re.S)
 
@@ -21,7 +20,7 @@ def _query_blocks() -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     here = tmp_path_factory.mktemp("readme")
-    assert main(["backfill", str(ROOT / "seeds"), "--out", str(here / "warehouse"),
+    assert main(["backfill", str(REPO / "seeds"), "--out", str(here / "warehouse"),
                  "--no_progress"]) == 0
     # The sh example calls the virtual environment's Python by its README path.
     python = here / ".venv" / "bin" / "python"

@@ -1,5 +1,6 @@
-"""The exactly-once invariants of a warehouse, checked with DuckDB over the
-table globs a user would query (shared by tests and ``benchmarks/faults.py``)."""
+"""Reading a warehouse in tests: its rows (``rows``) and the exactly-once
+invariants (``assert_exactly_once``), checked with DuckDB over the table globs
+a user would query (shared by tests and ``benchmarks/faults.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 from typing import NamedTuple, Optional
 
 import duckdb
+import pyarrow.dataset as ds
 
 GLOBS = {"articles": "articles/**/*.parquet", "duplicates": "duplicates/*.parquet",
          "errors": "errors/*.parquet", "_index": "_index/*.parquet"}
@@ -19,6 +21,17 @@ class Tally(NamedTuple):
     inputs: int  # distinct input ids over articles, duplicates and errors
     in_two_tables: int  # input ids with a row in more than one of those tables
     leftovers: list  # staged or temporary files still on disk
+
+
+def table_rows(out, table: str, columns: Optional[list] = None) -> list[dict]:
+    """The rows of ``table``'s committed files (articles with their ``date`` and
+    ``theme`` partition columns), as dicts of ``columns`` (default: all)."""
+    files = sorted(glob.glob(os.path.join(out, GLOBS[table]), recursive=True))
+    if not files:
+        return []
+    data = ds.dataset(files, format="parquet", partitioning="hive" if table == "articles" else None,
+                      partition_base_dir=os.path.join(out, table))
+    return data.to_table(columns=columns).to_pylist()
 
 
 def ids(out: str, table: str) -> list[str]:

@@ -27,35 +27,31 @@ markup), ``no_article`` (no main text, or only boilerplate), ``too_short``
 ``timeout_seconds``), ``extractor_crash`` (the extractor raised or its worker
 died).
 
-Each document is cleaned in a small worker process owned by the DoFn (created
-in ``setup``) and waited for with a time limit, because Beam calls DoFns from
-worker threads where ``signal.alarm`` cannot interrupt a runaway parser. A
-worker that times out or dies is replaced.
+Each document is cleaned in a child process owned by the DoFn (created in
+``setup``, see ``transforms.sandbox``) under a time and memory limit, because
+Beam calls DoFns from worker threads where ``signal.alarm`` cannot interrupt a
+runaway parser. A child that times out or dies is replaced.
 """
 
 from __future__ import annotations
 
-import contextlib
 import html as html_lib
-import multiprocessing
 import re
-import sys
-from datetime import datetime
 from typing import Iterable, NamedTuple, Optional
 
 import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
-from schemas import Article, ErrorRecord, RawDocument
-from transforms.clean_html import ExtractionError, extract_html, looks_like_html
-from transforms.clean_text import clean_text, find_dateline
-from transforms.dates import sane_micros
-from transforms.errors import Rejected
-from transforms import warm
-from transforms.ids import article_id, now_micros
-
-_WORD = re.compile(r"\w+")
+from newsbeam.schemas import Article, RawDocument
+from newsbeam.transforms import warm
+from newsbeam.transforms.clean_html import ExtractionError, extract_html, looks_like_html
+from newsbeam.transforms.clean_text import clean_text, find_dateline
+from newsbeam.transforms.dates import parse_date_text
+from newsbeam.transforms.errors import ERRORS, Rejected, reject
+from newsbeam.transforms.ids import article_id
+from newsbeam.transforms.sandbox import Sandbox, SandboxFailure
+from newsbeam.transforms.text import has_words, word_count
 
 
 class CleanConfig(NamedTuple):
@@ -73,50 +69,25 @@ class CleanConfig(NamedTuple):
     # Skip trafilatura's fallback comparison with its readability/jusText copies:
     # on the dev benchmark it lowered F1 (0.973 vs 0.977) and costs ~20% time.
     fast: bool = True
+    # Limits of the child process that cleans (transforms.sandbox); a timeout
+    # of None cleans in-process, without limits. Extraction rarely needs more
+    # than a few hundred MB; a pathological page is stopped, not the worker.
+    timeout_seconds: Optional[float] = 10.0
+    memory_bytes: Optional[int] = 2 * 1024 * 1024 * 1024
 
 
 class CleanFailure(Rejected):
     """A document the clean stage rejects."""
 
 
-def plausible_date(dt: Optional[datetime], now: Optional[datetime] = None) -> Optional[int]:
-    return None if dt is None else sane_micros(dt, now)
-
-
-_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y")
-
-
-def parse_date_text(value: Optional[str], now: Optional[datetime] = None) -> Optional[int]:
-    """Date text from a page or a dateline -> micros UTC (None when unknown or implausible)."""
-    if not value:
-        return None
-    text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", value.strip())
-    text = re.sub(r"[,.]", " ", text)
-    text = " ".join(text.split())
-    iso = re.match(r"(\d{4}-\d{2}-\d{2})", text)
-    cand = iso.group(1) if iso else re.sub(r"\bSept\b", "Sep", text, flags=re.I)
-    for fmt in _FORMATS:
-        try:
-            return plausible_date(datetime.strptime(cand, fmt), now)
-        except ValueError:
-            continue
-    return None
-
-
 def detect_language(text: str) -> str:
     """ISO 639-1 code of ``text`` (py3langid), "und" when there is too little text."""
-    if len(_WORD.findall(text)) < 5:
+    if not has_words(text, 5):
         return "und"
     import py3langid
 
     lang, _ = py3langid.classify(text[:1500])
     return lang or "und"
-
-
-def word_count(text: str) -> int:
-    """Whitespace-separated tokens with a letter or digit: "U.S." and "don't" are one
-    word each, a lone dash is none."""
-    return sum(1 for token in text.split() if _WORD.search(token))
 
 
 def _strip_markup(text: str) -> str:
@@ -281,137 +252,60 @@ def _clean_in_worker(raw: RawDocument, config: CleanConfig):
         return ("error", "extractor_crash", f"{type(exc).__name__}: {exc}"[:500])
 
 
-def _warm_up() -> bool:
-    import py3langid  # noqa: F401  (import once so the first document is not charged for it)
+def _warm_up() -> None:
+    import py3langid  # imported once, before the first document's time limit
 
     py3langid.classify("warm up the language model")
 
-    return True
-
-
-@contextlib.contextmanager
-def _without_main_module():
-    """Hide ``__main__`` while a worker is spawned.
-
-    A spawned child re-imports the parent's main script, which re-runs any
-    unguarded top-level code (a benchmark, a notebook, the Beam launcher).
-    The worker only needs importable modules, so it is told there is no main.
-    """
-    main = sys.modules.get("__main__")
-    saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if main is not None and hasattr(main, k)}
-    try:
-        for k in saved:
-            setattr(main, k, None) if k == "__spec__" else delattr(main, k)
-        yield
-    finally:
-        for k, v in saved.items():
-            setattr(main, k, v)
-
-
-def _serve(conn) -> None:
-    """Worker process loop: receive (work, raw, config), send back the result."""
-    conn.send(_warm_up())
-    while True:
-        try:
-            msg = conn.recv()
-        except (EOFError, OSError):
-            return
-        if msg is None:
-            return
-        work, raw, config = msg
-        conn.send(work(raw, config))
-
 
 class Cleaner:
-    """Cleans documents in a child process with a per-document time limit.
+    """Cleans documents in a :class:`~newsbeam.transforms.sandbox.Sandbox` under
+    ``config.timeout_seconds`` per document and ``config.memory_bytes``
+    (``timeout_seconds=None``: in this process, without limits).
 
-    Used by the DoFn (one per DoFn instance, created in ``setup``) and by the
-    benchmark. ``timeout_seconds=None`` runs in-process without a limit.
-    The child is a plain process on a pipe rather than a pool: a pool hands
-    each task through several threads, which cost more than the pickling.
+    One per DoFn instance, started in ``setup``; also used by the benchmark.
     """
 
-    def __init__(self, config: CleanConfig = CleanConfig(), timeout_seconds: Optional[float] = 10.0,
-                 work=None):
+    _REASONS = {"timeout": "timeout", "memory_limit": "extractor_crash",
+                "crashed": "extractor_crash"}
+
+    def __init__(self, config: CleanConfig = CleanConfig()):
         self.config = config
-        self.timeout = timeout_seconds
-        # A module-level function (raw, config) -> result; tests inject slow or crashing ones.
-        self.work = work
-        self._proc = None
-        self._conn = None
+        self._sandbox = Sandbox(config.timeout_seconds, config.memory_bytes, warm_up=_warm_up)
 
     def start(self) -> "Cleaner":
-        if self.timeout is not None and self._proc is None:
-            # spawn, not fork: Beam workers are multi-threaded.
-            ctx = multiprocessing.get_context("spawn")
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="newsbeam-clean")
-            with _without_main_module():
-                proc.start()
-            child.close()
-            self._proc, self._conn = proc, parent
-            if not parent.poll(120):
-                self._kill()
-                raise RuntimeError("cleaning worker did not start within 120 s")
-            parent.recv()
+        self._sandbox.start()
         return self
-
-    def close(self) -> None:
-        if self._proc is not None:
-            try:
-                self._conn.send(None)
-            except (OSError, ValueError):
-                pass
-            self._proc.join(timeout=5)
-            self._kill()
-
-    def _kill(self) -> None:
-        proc, conn = self._proc, self._conn
-        self._proc = self._conn = None
-        if proc is not None and proc.is_alive():
-            proc.kill()
-            proc.join(timeout=5)
-        if conn is not None:
-            conn.close()
 
     def clean(self, raw: RawDocument):
         """("ok", Article) or ("error", reason, detail)."""
-        work = self.work or _clean_in_worker
-        if self.timeout is None:
-            return work(raw, self.config)
-        self.start()
         try:
-            self._conn.send((work, raw, self.config))
-            if not self._conn.poll(self.timeout):
-                self._kill()
-                return ("error", "timeout", f"cleaning took longer than {self.timeout:g} s")
-            return self._conn.recv()
-        except (EOFError, OSError, BrokenPipeError) as exc:
-            code = self._proc.exitcode if self._proc is not None else None
-            self._kill()
-            return ("error", "extractor_crash", f"cleaning worker died (exit code {code}): {exc!r}")
+            return self._sandbox.call(_clean_in_worker, raw, self.config)
+        except SandboxFailure as exc:
+            return ("error", self._REASONS[exc.reason], f"cleaning: {exc.detail}")
 
-    def __enter__(self):
+    def close(self) -> None:
+        self._sandbox.close()
+
+    def __enter__(self) -> "Cleaner":
         return self.start()
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         self.close()
 
 
 class _CleanDoFn(beam.DoFn):
-    def __init__(self, config: CleanConfig, timeout_seconds: Optional[float]):
+    def __init__(self, config: CleanConfig):
         self._config = config
-        self._timeout = timeout_seconds
         self._cleaner: Optional[Cleaner] = None
         self._kept = Metrics.counter("clean", "articles")
 
     def _key(self):
-        return ("cleaner", self._config, self._timeout)
+        return ("cleaner", self._config)
 
     def setup(self):
         # Warm across a local follower's polls: the worker's imports take seconds.
-        self._cleaner = warm.acquire(self._key(),
-                                     lambda: Cleaner(self._config, self._timeout).start())
+        self._cleaner = warm.acquire(self._key(), lambda: Cleaner(self._config).start())
 
     def teardown(self):
         if self._cleaner is not None:
@@ -425,10 +319,8 @@ class _CleanDoFn(beam.DoFn):
             yield result[1]
             return
         _, reason, detail = result
-        Metrics.counter("clean", f"error_{reason}").inc()
-        yield beam.pvalue.TaggedOutput("errors", ErrorRecord(
-            source=raw.locator or raw.source, stage="clean", error=reason, detail=detail, at=now_micros(),
-            article_id=article_id(raw)))
+        yield reject("clean", raw.locator or raw.source, reason, detail,
+                     article_id=article_id(raw))
 
 
 class CleanArticles(beam.PTransform):
@@ -437,18 +329,11 @@ class CleanArticles(beam.PTransform):
     See the module docstring for the per-kind rules and rejection reasons.
     """
 
-    def __init__(self, timeout_seconds: Optional[float] = 10.0, min_words: int = 20,
-                 max_chars: int = 5_000_000, favor_precision: bool = False,
-                 favor_recall: bool = False, include_comments: bool = False,
-                 include_tables: bool = True, fast: bool = True, label: Optional[str] = None):
+    def __init__(self, config: CleanConfig = CleanConfig(), label: Optional[str] = None):
         super().__init__(label)
-        self._timeout = timeout_seconds
-        self._config = CleanConfig(min_words=min_words, max_chars=max_chars,
-                                   favor_precision=favor_precision, favor_recall=favor_recall,
-                                   include_comments=include_comments, include_tables=include_tables,
-                                   fast=fast)
+        self._config = config
 
     def expand(self, docs):
         results = docs | "CleanDocuments" >> beam.ParDo(
-            _CleanDoFn(self._config, self._timeout)).with_outputs("errors", main="articles")
+            _CleanDoFn(self._config)).with_outputs(ERRORS, main="articles")
         return {"articles": results.articles, "errors": results.errors}

@@ -24,8 +24,9 @@ from typing import NamedTuple, Optional
 
 import trafilatura
 
-from transforms.clean_text import clean_paragraphs, is_prose, normalise, words
-from transforms.errors import Rejected
+from newsbeam.transforms.clean_text import clean_paragraphs, is_prose
+from newsbeam.transforms.errors import Rejected
+from newsbeam.transforms.text import letter_words, line_key
 
 _MARKUP = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|div|p|article|meta|title|span|a|table|section)\b", re.I)
 _LD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]+)"')
@@ -99,7 +100,7 @@ def extract_html(html: str, url: Optional[str] = None, *, favor_precision: bool 
     title = (doc.title or "").strip() or None
     lines = [ln.strip() for ln in doc.text.split("\n") if ln.strip()]
     # Drop a headline echoed at the top of the body.
-    if title and lines and normalise(lines[0]) == normalise(title):
+    if title and lines and line_key(lines[0]) == line_key(title):
         lines = lines[1:]
     if post_clean:
         cleaned = clean_paragraphs(lines, title, topical=topical, shape=False, dedupe=False,
@@ -109,7 +110,7 @@ def extract_html(html: str, url: Optional[str] = None, *, favor_precision: bool 
         paragraphs, removed = lines, []
     if not paragraphs:
         raise ExtractionError("no_article", "only boilerplate found")
-    if not any(is_prose(p) for p in paragraphs) and sum(len(words(p)) for p in paragraphs) < 25:
+    if not any(is_prose(p) for p in paragraphs) and sum(len(letter_words(p)) for p in paragraphs) < 25:
         # trafilatura's last-resort fallback returns whatever text the page has (menus, footers).
         raise ExtractionError("no_article", "no sentence-shaped text, only labels or navigation")
     date = doc.date if doc.date else None

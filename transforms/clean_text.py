@@ -60,7 +60,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from math import sqrt
@@ -69,7 +68,8 @@ from typing import NamedTuple, Optional, Sequence
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+\w*")
+from newsbeam.transforms.text import letter_words, line_key
+
 _ALNUM = re.compile(r"\w")
 _SENTENCE_END = re.compile(r"""[.!?…:;]["'”’»)\]]*\s*$|[.!?]\s*\(.*\)\s*$""")
 _BULLET = re.compile(r"^\s*(?:[-–—•·*⇒→►▶▸▪●○◦»>✓✔]|\d{1,2}[.)])\s+")
@@ -174,18 +174,9 @@ class _Line:
         return self.reason is None
 
 
-def normalise(line: str) -> str:
-    line = unicodedata.normalize("NFKC", line)
-    return " ".join(w.lower() for w in _WORD.findall(line))
-
-
-def words(line: str) -> list:
-    return _WORD.findall(line)
-
-
 def is_prose(line: str) -> bool:
     """A sentence-shaped line: ends like a sentence and has some function words."""
-    ws = words(line)
+    ws = letter_words(line)
     if len(ws) < 4 or not _SENTENCE_END.search(line):
         return False
     return sum(w.lower() in STOP for w in ws) / len(ws) >= 0.15
@@ -193,7 +184,7 @@ def is_prose(line: str) -> bool:
 
 def is_label_like(line: str) -> bool:
     """Short boilerplate line: a call to action, credit, form or list label."""
-    ws = words(line)
+    ws = letter_words(line)
     if len(ws) > 12 or (len(ws) > 6 and is_prose(line)):
         return False
     return bool(_LABEL_RE.match(line.strip()))
@@ -201,7 +192,7 @@ def is_label_like(line: str) -> bool:
 
 def is_shouting(line: str) -> bool:
     """An all-capitals line of several words: a promo link or teaser headline."""
-    ws = words(line)
+    ws = letter_words(line)
     letters = [c for c in line if c.isalpha()]
     if len(ws) < 6 or line.rstrip().endswith("?") or line.lstrip().startswith("|"):
         return False
@@ -210,7 +201,7 @@ def is_shouting(line: str) -> bool:
 
 def boilerplate_reason(line: str, n: Optional[int] = None) -> Optional[str]:
     """Why a single line is boilerplate on its own, or None."""
-    n = len(words(line)) if n is None else n
+    n = len(letter_words(line)) if n is None else n
     if n > 40:
         return None  # long paragraphs are judged by coherence and shape, not vocabulary
     if n <= 3 and _METADATA.match(line):
@@ -231,7 +222,7 @@ def is_boilerplate(line: str) -> bool:
 
 
 def plausible_headline(line: str) -> bool:
-    ws = words(line)
+    ws = letter_words(line)
     return 3 <= len(ws) <= 40 and not is_boilerplate(line) and not _BULLET.match(line)
 
 
@@ -239,7 +230,7 @@ def stems(line: str) -> list:
     """Content-word stems: lower-cased, stop words dropped, cut to five letters
     so inflections (Ukraine/Ukrainian, Korea/Korean) meet."""
     out = []
-    for w in _WORD.findall(line):
+    for w in letter_words(line):
         lw = w.lower().replace("’", "'")
         if lw.endswith("'s"):
             lw = lw[:-2]
@@ -253,7 +244,7 @@ def near_title(line: str, headline: Optional[str], threshold: float = 0.6) -> bo
     """True when ``line`` is a variant of the headline (most words shared)."""
     if not headline:
         return False
-    a, b = set(normalise(line).split()), set(normalise(headline).split())
+    a, b = set(line_key(line).split()), set(line_key(headline).split())
     if not a or not b or len(a) > 2 * len(b) + 3:
         return False
     return len(a & b) / len(a | b) >= threshold
@@ -332,7 +323,7 @@ def topic_vector(line: str, proper_weight: float = 2.0, generic_weight: float = 
     line (names, places, organisations) count ``proper_weight`` times, since
     shared names are the strongest sign two passages report the same story."""
     c: Counter = Counter()
-    for k, w in enumerate(_WORD.findall(line)):
+    for k, w in enumerate(letter_words(line)):
         lw = w.lower().replace("’", "'")
         if lw.endswith("'s"):
             lw = lw[:-2]
@@ -468,15 +459,15 @@ def clean_paragraphs(paragraphs: Sequence[str], headline: Optional[str] = None, 
                      link_lists: bool = True,
                      off_topic_ratio: float = 0.35) -> Cleaned:
     """Apply rules 1-6 (see module docstring) to paragraphs under a known headline."""
-    lines = [_Line(p.strip(), words(p)) for p in paragraphs if p and p.strip()]
+    lines = [_Line(p.strip(), letter_words(p)) for p in paragraphs if p and p.strip()]
     seen = set()
     if headline:
-        seen.add(normalise(headline))
+        seen.add(line_key(headline))
     for ln in lines:
-        key = normalise(ln.text)
+        key = line_key(ln.text)
         if not _ALNUM.search(ln.text):
             ln.reason = "separator"
-        elif key in seen and (dedupe or key == normalise(headline or "")):
+        elif key in seen and (dedupe or key == line_key(headline or "")):
             ln.reason = "repeated"
         elif near_title(ln.text, headline) and ln is lines[0]:
             ln.reason = "repeated"
@@ -593,7 +584,7 @@ def is_data(line: str) -> bool:
     """A line of data rather than a caption or label: mostly names and numbers
     with list punctuation or figures (line-ups, scorers, results, fixtures,
     attendances, kick-off times)."""
-    ws = words(line)
+    ws = letter_words(line)
     if not ws:
         return False
     names = sum(w[0].isupper() or w[0].isdigit() for w in ws) / len(ws)
@@ -651,7 +642,7 @@ def clean_text(text: str, headline: Optional[str] = None, *, topical: bool = Tru
     ``headline`` the first plausible headline line is taken as the title and
     the crumbs above it are removed as ``nav``.
     """
-    raw_lines = [_Line(s.strip(), words(s)) for s in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    raw_lines = [_Line(s.strip(), letter_words(s)) for s in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     raw_lines = [ln for ln in raw_lines if ln.text]
     removed = []
     if headline is None:
@@ -676,6 +667,6 @@ def find_dateline(paragraphs: Sequence[str], max_lines: int = 3) -> Optional[str
         m = _DATE_IN_LINE.search(rest)
         if not m:
             continue
-        if len(words(p)) <= 8 or m.start() <= 2:
+        if len(letter_words(p)) <= 8 or m.start() <= 2:
             return m.group(0)
     return None

@@ -1,21 +1,19 @@
-"""Publication-date parsing with a sanity window shared by every stage."""
+"""Dates: every date string any stage parses (feeds, pages, datelines, HTTP
+headers), and the sanity window a publication date must fall in."""
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import re
 from typing import Optional
+
+from newsbeam.schemas import to_micros
 
 # Dates outside this window are junk more often than news: epoch defaults,
 # typos, "impossible" feed dates that parsers turn into plausible wrong ones.
 EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.timezone.utc)
 FUTURE_SLACK = dt.timedelta(days=1)
-
-
-def to_micros(value: dt.datetime) -> int:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return int(value.timestamp() * 1_000_000)
 
 
 def sane_micros(value: dt.datetime, now: Optional[dt.datetime] = None) -> Optional[int]:
@@ -48,11 +46,8 @@ def parse_date(text: object, now: Optional[dt.datetime] = None) -> Optional[int]
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         parsed = None
-    if parsed is None:
-        try:  # RFC 822 (feeds, e-mail, HTTP), without the slow free-form parser
-            parsed = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            parsed = None
+    if parsed is None:  # RFC 822, without the slow free-form parser
+        parsed = parse_rfc822(text)
     if parsed is None:
         import dateparser  # slow to import; only needed off the ISO fast path
 
@@ -63,3 +58,34 @@ def parse_date(text: object, now: Optional[dt.datetime] = None) -> Optional[int]
     if parsed is None:
         return None
     return sane_micros(parsed, now)
+
+
+def parse_rfc822(text: str) -> Optional[dt.datetime]:
+    """An RFC 822 date (feeds, e-mail, HTTP headers), UTC when no zone is given."""
+    try:
+        parsed = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed
+
+
+_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y")
+
+
+def parse_date_text(value: Optional[str], now: Optional[dt.datetime] = None) -> Optional[int]:
+    """Date text from a page or a dateline -> micros UTC (None when unknown or implausible)."""
+    if not value:
+        return None
+    text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", value.strip())
+    text = re.sub(r"[,.]", " ", text)
+    text = " ".join(text.split())
+    iso = re.match(r"(\d{4}-\d{2}-\d{2})", text)
+    cand = iso.group(1) if iso else re.sub(r"\bSept\b", "Sep", text, flags=re.I)
+    for fmt in _FORMATS:
+        try:
+            return sane_micros(dt.datetime.strptime(cand, fmt), now)
+        except ValueError:
+            continue
+    return None

@@ -72,9 +72,9 @@ import pyarrow.parquet as pq
 from apache_beam.io import fileio
 from apache_beam.metrics import Metrics
 
-from schemas import Article, Duplicate, IndexEntry, from_table
-from schemas.arrow import arrow_schema
-from transforms import dedup_core as core
+from newsbeam.schemas import Article, Duplicate, IndexEntry, from_table
+from newsbeam.schemas.arrow import arrow_schema
+from newsbeam.transforms import dedup_core as core
 
 NAMESPACE = "dedup"
 

@@ -14,6 +14,8 @@ from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
 import numpy as np
 from datasketch import MinHash
 
+from newsbeam.transforms.text import shingle_tokens
+
 # datasketch >= 2.0 "affine32": one bijective affine permutation per slot over
 # murmur-mixed 32-bit shingle hashes; values fit in uint32.
 SCHEME = "affine32"
@@ -30,9 +32,6 @@ _TRANSLATE = str.maketrans({
     "\u00ad": None, "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None,
 })
 _SPACE_RE = re.compile(r"\s+")
-# A word is a run of letters/digits, keeping inner apostrophes and dots
-# ("don't", "3.5") so that punctuation and spacing never change a token.
-_WORD_RE = re.compile(r"\w+(?:['.,]\w+)*")
 
 
 def normalise(text: str) -> str:
@@ -53,7 +52,7 @@ def content_hash(normalised: str) -> str:
 
 
 def tokens(normalised: str) -> list[str]:
-    return _WORD_RE.findall(normalised)
+    return shingle_tokens(normalised)
 
 
 def shingles(words: Sequence[str], size: int) -> set[bytes]:

@@ -20,19 +20,18 @@ from __future__ import annotations
 
 import json
 import pathlib
-import pickle
 import re
-import select
-import struct
-import subprocess
-import sys
-import time
 import xml.etree.ElementTree as ET
 from typing import NamedTuple, Optional
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from transforms.dates import parse_date
-from transforms.errors import Rejected
+from newsbeam.transforms.dates import parse_date
+from newsbeam.transforms.errors import Rejected
+from newsbeam.transforms.sandbox import Sandbox, SandboxFailure
+
+MAX_ITEMS = 1000  # items taken from one feed document
+PARSE_TIMEOUT = 10.0  # seconds to parse one feed document
+PARSE_MEMORY_BYTES = 1024 * 1024 * 1024  # memory of the parser's child process
 
 
 class FeedRejected(Rejected):
@@ -240,7 +239,7 @@ def looks_json(data: bytes, content_type: str) -> bool:
 
 
 def parse_feed(data: bytes, base: str, headers: Optional[dict] = None,
-               max_items: int = 1000) -> ParsedFeed:
+               max_items: int = MAX_ITEMS) -> ParsedFeed:
     """Any feed document → ParsedFeed, or FeedRejected with a reason.
 
     Reasons: ``empty``, ``binary``, ``entity_declaration``, ``not_a_feed``,
@@ -265,117 +264,36 @@ def parse_feed(data: bytes, base: str, headers: Optional[dict] = None,
         raise FeedRejected("parser_error", f"{type(exc).__name__}: {exc}"[:500]) from exc
 
 
-# ---------------------------------------------------------------- child process
+# ---------------------------------------------------------------- sandbox
 
-def _send(stream, obj) -> None:
-    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(struct.pack(">Q", len(payload)) + payload)
-    stream.flush()
-
-
-def _recv(stream):
-    header = stream.read(8)
-    if len(header) < 8:
-        raise EOFError("parser pipe closed")
-    (size,) = struct.unpack(">Q", header)
-    payload = stream.read(size)
-    if len(payload) < size:
-        raise EOFError("parser pipe closed")
-    return pickle.loads(payload)
-
-
-def _child_main(memory_bytes: int) -> None:
-    """Loop of the parser child: requests on stdin, verdicts on stdout."""
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    except (ImportError, ValueError, OSError):
-        pass
-    import feedparser  # noqa: F401  (import once, before the first request)
-
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # a stray print must not corrupt the protocol
-    _send(stdout, "ready")
-    while True:
-        try:
-            request = _recv(stdin)
-        except EOFError:
-            return
-        data, base, headers, max_items = request
-        try:
-            result = ("ok", parse_feed(data, base, headers, max_items))
-        except FeedRejected as exc:
-            result = ("rejected", (exc.reason, exc.detail))
-        except MemoryError:
-            result = ("rejected", ("memory_limit", f"parsing needed more than {memory_bytes} bytes"))
-        except BaseException as exc:  # noqa: BLE001 - any parser failure is a verdict
-            result = ("rejected", ("parser_error", f"{type(exc).__name__}: {exc}"[:500]))
-        try:
-            _send(stdout, result)
-        except MemoryError:
-            _send(stdout, ("rejected", ("memory_limit", "result too large")))
-
-
-_ROOT = str(pathlib.Path(__file__).resolve().parent.parent)
+def _import_parser() -> None:
+    import feedparser  # noqa: F401  (imported once, before the first parse's time limit)
 
 
 class ParserProcess:
-    """Parse feeds in a child process under a time and memory limit.
-
-    One per worker (built in ``DoFn.setup``). A parse past ``timeout`` kills the
-    child and raises FeedRejected(``parse_timeout``); a new child starts on the
-    next call. A plain subprocess, not multiprocessing: forking a threaded
-    worker is unsafe and ``spawn`` re-imports the caller's ``__main__``.
+    """Parse feeds in a :class:`~newsbeam.transforms.sandbox.Sandbox`: a parse
+    past ``timeout`` raises FeedRejected(``parse_timeout``), one past
+    ``memory_bytes`` ``memory_limit``, a dead parser ``parser_crashed``; the next
+    parse starts a new child. One per worker (built in ``DoFn.setup``).
     """
 
-    def __init__(self, timeout: float = 10.0, memory_bytes: int = 1024 * 1024 * 1024):
-        self.timeout = timeout
-        self.memory_bytes = memory_bytes
-        self._proc: Optional[subprocess.Popen] = None
+    _REASONS = {"timeout": "parse_timeout", "memory_limit": "memory_limit",
+                "crashed": "parser_crashed"}
 
-    def _start(self) -> None:
-        code = (f"import sys; sys.path.insert(0, {_ROOT!r}); "
-                f"from transforms.feed_parse import _child_main; _child_main({self.memory_bytes})")
-        self._proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        # Wait for the child's imports so that they do not count against a parse.
-        ready, _, _ = select.select([self._proc.stdout], [], [], 60)
-        if not ready or _recv(self._proc.stdout) != "ready":
-            self.close()
-            raise FeedRejected("parser_crashed", "the parser process did not start")
+    def __init__(self, timeout: float = PARSE_TIMEOUT, memory_bytes: int = PARSE_MEMORY_BYTES):
+        self.timeout = timeout
+        self._sandbox = Sandbox(timeout, memory_bytes, warm_up=_import_parser)
 
     def parse(self, data: bytes, base: str, headers: Optional[dict] = None,
-              max_items: int = 1000) -> ParsedFeed:
-        if self._proc is None or self._proc.poll() is not None:
-            self._start()
-        started = time.monotonic()
+              max_items: int = MAX_ITEMS) -> ParsedFeed:
         try:
-            _send(self._proc.stdin, (data, base, dict(headers or {}), max_items))
-            # The first parse also pays the child's start-up (imports).
-            ready, _, _ = select.select([self._proc.stdout], [], [], self.timeout)
-            if not ready:
-                self.close()
-                raise FeedRejected("parse_timeout",
-                                   f"parsing took more than {self.timeout}s "
-                                   f"(stopped after {time.monotonic() - started:.1f}s)")
-            status, payload = _recv(self._proc.stdout)
-        except (EOFError, OSError, pickle.UnpicklingError) as exc:
-            self.close()
-            raise FeedRejected("parser_crashed",
-                               f"the parser process died ({type(exc).__name__})") from exc
-        if status == "rejected":
-            raise FeedRejected(*payload)
-        return payload
+            return self._sandbox.call(parse_feed, data, base, dict(headers or {}), max_items)
+        except SandboxFailure as exc:
+            raise FeedRejected(self._REASONS[exc.reason], f"parsing: {exc.detail}") from exc
+        except (FeedRejected, MemoryError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - any parser failure is a verdict
+            raise FeedRejected("parser_error", f"{type(exc).__name__}: {exc}"[:500]) from exc
 
     def close(self) -> None:
-        if self._proc is not None:
-            if self._proc.poll() is None:
-                self._proc.kill()
-            self._proc.wait(5)
-            for stream in (self._proc.stdin, self._proc.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-        self._proc = None
+        self._sandbox.close()

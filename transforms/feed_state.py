@@ -18,9 +18,9 @@ from typing import Iterable, Mapping
 
 from apache_beam.io.filesystems import FileSystems
 
-from transforms import warehouse
-from transforms.warehouse import StagedFile
-from transforms.write import digest
+from newsbeam.transforms import warehouse
+from newsbeam.transforms.warehouse import StagedFile
+from newsbeam.transforms.write import digest
 
 FEEDS = f"{warehouse.STATE}/feeds.json"
 

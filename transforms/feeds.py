@@ -35,14 +35,22 @@ from apache_beam.coders import BooleanCoder, StrUtf8Coder
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 from apache_beam.utils.windowed_value import WindowedValue
 
-from schemas import ErrorRecord, RawDocument
-from transforms import feed_state, warm
-from transforms.feed_parse import FeedRejected, ParserProcess, item_locator
-from transforms.fetch import Fetcher, FetchConfig, FetchError, parse_retry_after
-from transforms.ids import article_id, now_micros
-from transforms.read import decode
-from transforms.text import clean_str
-from transforms.warehouse import StagedFile
+from newsbeam.schemas import ErrorRecord, RawDocument
+from newsbeam.transforms import feed_state, warm
+from newsbeam.transforms.errors import error_row, reject, rejected
+from newsbeam.transforms.feed_parse import (
+    MAX_ITEMS,
+    PARSE_MEMORY_BYTES,
+    PARSE_TIMEOUT,
+    FeedRejected,
+    ParserProcess,
+    item_locator,
+)
+from newsbeam.transforms.fetch import FetchConfig, Fetcher, FetchError, parse_retry_after
+from newsbeam.transforms.ids import article_id, now_micros
+from newsbeam.transforms.read import decode
+from newsbeam.transforms.text import clean_str
+from newsbeam.transforms.warehouse import StagedFile
 
 
 class FeedStatus(NamedTuple):
@@ -58,9 +66,9 @@ beam.coders.registry.register_coder(FeedStatus, beam.coders.RowCoder)
 class PollSettings(NamedTuple):
     interval: float = 300.0  # seconds between polls
     backoff_max: float = 6 * 3600.0  # longest wait after failures
-    max_items: int = 1000  # items per feed document
-    parse_timeout: float = 10.0
-    parse_memory_bytes: int = 1024 * 1024 * 1024
+    max_items: int = MAX_ITEMS
+    parse_timeout: float = PARSE_TIMEOUT
+    parse_memory_bytes: int = PARSE_MEMORY_BYTES
 
 
 # ---------------------------------------------------------------- plain logic
@@ -104,14 +112,14 @@ def items_to_documents(feed_url: str, parsed, ingested_at: int) -> Iterator:
     """ParsedFeed → RawDocument items, or ErrorRecord for items that cannot be used."""
     for item in parsed.items:
         if item.link is None and item.raw_link:
-            yield ErrorRecord(item.raw_link[:2000], "feed", "unsafe_link",
-                              f"item link in {feed_url} is not http(s): {item.raw_link[:200]!r}",
-                              ingested_at)
+            yield error_row("feed", item.raw_link[:2000], "unsafe_link",
+                            f"item link in {feed_url} is not http(s): {item.raw_link[:200]!r}",
+                            at=ingested_at)
             continue
         locator = item_locator(item)
         if locator is None:
-            yield ErrorRecord(feed_url, "feed", "no_link",
-                              f"item {item.title!r} has neither link nor GUID", ingested_at)
+            yield error_row("feed", feed_url, "no_link",
+                            f"item {item.title!r} has neither link nor GUID", at=ingested_at)
             continue
         # A JSON Feed's "\ud800" escapes decode to lone surrogates no later stage can encode.
         yield RawDocument(source=feed_url, locator=locator, url=clean_str(item.link),
@@ -121,9 +129,9 @@ def items_to_documents(feed_url: str, parsed, ingested_at: int) -> Iterator:
                           date_source="feed" if item.published is not None else None,
                           ingested_at=ingested_at)
     if parsed.truncated:
-        yield ErrorRecord(feed_url, "feed", "too_many_items",
-                          f"{parsed.truncated} items over the cap of {len(parsed.items)} dropped",
-                          ingested_at)
+        yield error_row("feed", feed_url, "too_many_items",
+                        f"{parsed.truncated} items over the cap of {len(parsed.items)} dropped",
+                        at=ingested_at)
 
 
 def page_text(body: bytes, headers: dict) -> Optional[str]:
@@ -189,10 +197,8 @@ class _PollFeedFn(beam.DoFn):
         counter("polled")
 
         def failed(reason: str, detail: str, retry_after: Optional[float] = None):
-            counter(f"error:{reason}")
             return (after_failure(state, now, self.settings, reason, retry_after),
-                    [beam.pvalue.TaggedOutput("errors", ErrorRecord(url, "feed", reason,
-                                                                    detail[:1000], at))])
+                    [reject("feed", url, reason, detail, at=at)])
 
         try:
             resp = self.fetcher.get(url, conditional_headers(state),
@@ -216,8 +222,7 @@ class _PollFeedFn(beam.DoFn):
         outputs = []
         for record in items_to_documents(url, parsed, at):
             if isinstance(record, ErrorRecord):
-                counter(f"error:{record.error}")
-                outputs.append(beam.pvalue.TaggedOutput("errors", record))
+                outputs.append(rejected(record))
             else:
                 counter("items")
                 outputs.append(record)

@@ -24,8 +24,6 @@ DNS server answering differently the second time (DNS rebinding) gains nothing.
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import ipaddress
 import socket
 import threading
@@ -39,7 +37,9 @@ import requests.adapters
 import urllib3
 import urllib3.connection
 
-from transforms.errors import Rejected
+from newsbeam.transforms.dates import parse_rfc822
+from newsbeam.transforms.errors import Rejected
+from newsbeam.transforms.read import DEFAULT_MAX_BYTES
 
 DEFAULT_USER_AGENT = ("newsbeam/0.1 (news feed reader; +https://github.com/newsbeam/newsbeam)")
 
@@ -58,7 +58,7 @@ class FetchConfig(NamedTuple):
     read_timeout: float = 15.0
     total_timeout: float = 30.0  # whole transfer: stops slow-drip servers
     max_feed_bytes: int = 10 * 1024 * 1024
-    max_page_bytes: int = 20 * 1024 * 1024
+    max_page_bytes: int = DEFAULT_MAX_BYTES  # a page is an input like a file
     max_redirects: int = 5
     allow_private_addresses: bool = False
     per_host_concurrency: int = 2
@@ -124,14 +124,9 @@ def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Opti
     value = value.strip()
     if value.isdigit():
         return float(min(int(value), 7 * 24 * 3600))
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
+    when = parse_rfc822(value)
     if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
     now = time.time() if now is None else now
     return max(0.0, min(when.timestamp() - now, 7 * 24 * 3600))
 

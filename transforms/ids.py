@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 
-from schemas import RawDocument
+from newsbeam.schemas import RawDocument
 
 
 def now_micros() -> int:

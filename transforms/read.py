@@ -42,11 +42,11 @@ import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from schemas import ErrorRecord, RawDocument
-from transforms.dates import parse_date
-from transforms.errors import Rejected
-from transforms.ids import input_id, now_micros
-from transforms.text import clean_str
+from newsbeam.schemas import RawDocument
+from newsbeam.transforms.dates import parse_date
+from newsbeam.transforms.errors import Rejected, reject
+from newsbeam.transforms.ids import input_id, now_micros
+from newsbeam.transforms.text import clean_str
 
 KINDS = {".txt": "text", ".html": "html", ".htm": "html", ".json": "json", ".jsonl": "json"}
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -370,11 +370,7 @@ class ReadFileFn(beam.DoFn):
 
     def _error(self, source: str, error: str, detail: str,
                locator: str) -> beam.pvalue.TaggedOutput:
-        beam.metrics.Metrics.counter("read", f"error:{error}").inc()
-        # An exception's message can quote a whole input: the row keeps its start.
-        return beam.pvalue.TaggedOutput(self.ERRORS, ErrorRecord(
-            clean_str(source), "read", error, clean_str(detail[:1000]), now_micros(),
-            input_id(locator)))
+        return reject("read", source, error, detail, article_id=input_id(locator))
 
     def _documents(self, item: InputFile, locator: str) -> Iterator:
         if item.error:

@@ -25,8 +25,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from apache_beam.io import fileio
 
-from schemas import ErrorRecord
-from transforms import warehouse
+from newsbeam.schemas import ErrorRecord
+from newsbeam.transforms import warehouse
 
 
 def read_ids(readable) -> list[str]:
@@ -69,7 +69,7 @@ def _unrecorded(kv) -> Iterator[ErrorRecord]:
         return
     for row in g["rows"]:
         # What the run summary lists: reasons of the rows written, not of every attempt.
-        beam.metrics.Metrics.counter("write", f"reason:{row.error}").inc()
+        beam.metrics.Metrics.counter("write", f"reason:{row.stage}:{row.error}").inc()
         yield row
 
 

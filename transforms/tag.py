@@ -28,11 +28,10 @@ from typing import Any, Iterator, Mapping, Optional, Sequence
 
 import apache_beam as beam
 import numpy as np
-from apache_beam import pvalue
 
-from schemas import Article, Entity, ErrorRecord, ThemeScore
-from transforms import warm
-from transforms.ids import now_micros
+from newsbeam.schemas import Article, Entity, ErrorRecord, ThemeScore
+from newsbeam.transforms import warm
+from newsbeam.transforms.errors import reject
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -424,7 +423,6 @@ class _TagBatchFn(beam.DoFn):
         self._max_chars = max_chars
         self._tagged = beam.metrics.Metrics.counter("tag", "tagged")
         self._unclassified = beam.metrics.Metrics.counter("tag", "unclassified")
-        self._failed = beam.metrics.Metrics.counter("tag", "errors")
 
     def _key(self):
         return ("tagger", self._model, self._lexicon_path, tuple(sorted(self._scoring.items())))
@@ -460,18 +458,9 @@ class _TagBatchFn(beam.DoFn):
             yield tagged
 
     def _error(self, article: Article, reason: str, exc: Exception):
-        self._failed.inc()
-        return pvalue.TaggedOutput(
-            "errors",
-            ErrorRecord(
-                source=article.source,
-                stage="tag",
-                error=reason,
-                detail=f"{article.article_id}: {type(exc).__name__}: {exc}"[:1000],
-                at=now_micros(),
-                article_id=article.article_id,
-            ),
-        )
+        return reject("tag", article.source, reason,
+                      f"{article.article_id}: {type(exc).__name__}: {exc}",
+                      article_id=article.article_id)
 
 
 class TagArticles(beam.PTransform):

@@ -50,7 +50,7 @@ from typing import BinaryIO, Callable, Iterator, NamedTuple, Optional
 from apache_beam.io.filesystem import BeamIOError
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.ids import now_micros
+from newsbeam.transforms.ids import now_micros
 
 TABLES = ("articles", "duplicates", "errors", "_index")
 STATE = "_state"

@@ -27,9 +27,9 @@ from typing import Callable, Iterable, Iterator
 import apache_beam as beam
 import pyarrow.parquet as pq
 
-from schemas import Article, Duplicate, ErrorRecord, IndexEntry, to_table
-from transforms import warehouse
-from transforms.warehouse import StagedFile
+from newsbeam.schemas import Article, Duplicate, ErrorRecord, IndexEntry, to_table
+from newsbeam.transforms import warehouse
+from newsbeam.transforms.warehouse import StagedFile
 
 _SLUG = re.compile(r"[^a-z0-9-]+")
 

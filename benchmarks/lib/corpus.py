@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-
 def _find_topics() -> Path:
     """``../shared/eval/topics`` beside the checkout (a worktree may sit deeper)."""
     repo = Path(__file__).resolve().parents[2]

@@ -77,7 +77,7 @@ def tree_rss(pid: int) -> int:
 
 def newsbeam(args: list[str]) -> Measured:
     """``python -m pipeline.cli ARGS`` from the repository root, measured; exits on failure."""
-    got = run([sys.executable, "-m", "pipeline.cli", *args], cwd=str(REPO))
+    got = run([sys.executable, "-m", "newsbeam.pipeline.cli", *args], cwd=str(REPO))
     if got.returncode != 0:
         raise SystemExit(f"newsbeam {args[0]} failed ({got.returncode}):\n{got.stderr[-4000:]}")
     return got

@@ -45,6 +45,6 @@ def to_cli(command: str, argv: Sequence[str]) -> list[str]:
 
 
 if __name__ == "__main__":
-    from pipeline.cli import main
+    from newsbeam.pipeline.cli import main
 
     sys.exit(main(to_cli(os.environ.get("NEWSBEAM_COMMAND", "backfill"), sys.argv[1:])))

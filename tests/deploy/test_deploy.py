@@ -20,10 +20,10 @@ from pathlib import Path
 import apache_beam
 import pytest
 
-from pipeline import cli
-from pipeline.options import NewsbeamOptions, make_options
+from newsbeam.pipeline import cli
+from newsbeam.pipeline.options import NewsbeamOptions, make_options
+from tests import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
 

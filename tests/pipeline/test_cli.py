@@ -8,11 +8,11 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.cli import main
-from schemas import Article, arrow_schema
+from newsbeam.pipeline.cli import main
+from newsbeam.schemas import Article, arrow_schema
+from tests import SEEDS
+from tests.warehouse_check import table_rows
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-SEEDS = ROOT / "seeds"
 PARTITION = re.compile(r"^articles/date=\d{4}-\d{2}-\d{2}/theme=[a-z-]+/part-[^/]+\.parquet$")
 
 
@@ -22,11 +22,6 @@ def articles(out: pathlib.Path):
         "ORDER BY source").fetchall(), duckdb.sql(
         f"SELECT * FROM read_parquet('{out}/articles/**/*.parquet', hive_partitioning=1) LIMIT 0"
     ).columns
-
-
-def count(out: pathlib.Path, table: str) -> int:
-    files = list((out / table).glob("*.parquet"))
-    return sum(pq.read_metadata(f).num_rows for f in files)
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +78,9 @@ def test_bad_inputs_become_error_rows(warehouse):
 
 
 def test_rerun_adds_no_rows(warehouse, capsys):
-    before = (len(articles(warehouse)[0]), count(warehouse, "duplicates"))
+    before = (len(articles(warehouse)[0]), len(table_rows(warehouse, "duplicates")))
     assert main(["backfill", str(SEEDS), "--out", str(warehouse), "--no_progress"]) == 0
-    assert (len(articles(warehouse)[0]), count(warehouse, "duplicates")) == before
+    assert (len(articles(warehouse)[0]), len(table_rows(warehouse, "duplicates"))) == before
     assert "already recorded: 5" in capsys.readouterr().out
 
 
@@ -95,6 +90,15 @@ def test_summary_lists_partitions(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"wrote 1 article rows to {tmp_path}" in out
     assert re.search(r"\d{4}-\d{2}-\d{2}\s+(conflict-war-peace|politics)\s+1", out)
+
+
+def test_summary_lists_the_reason_of_every_error_row_with_its_stage(tmp_path, capsys):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "empty.txt").write_bytes(b"")
+    (inputs / "short.txt").write_text("A title\n\nFar too short to be an article.\n")
+    assert main(["backfill", str(inputs), "--out", str(tmp_path / "w"), "--no_progress"]) == 0
+    assert "error reasons: clean:too_short 1, read:empty 1" in capsys.readouterr().out
 
 
 def test_unusable_arguments_fail_before_the_pipeline(tmp_path, capsys):
@@ -118,7 +122,7 @@ def test_worker_processes_do_not_flood_the_terminal(tmp_path, capfd):
 def test_runner_names_are_resolved_as_beam_resolves_them():
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from pipeline.cli import runner_name, runs_locally
+    from newsbeam.pipeline.cli import runner_name, runs_locally
 
     for flags in ([], ["--runner=DirectRunner"], ["--runner=directrunner"], ["--runner=direct"]):
         assert runner_name(PipelineOptions(flags)) == "direct"

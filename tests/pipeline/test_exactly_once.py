@@ -17,19 +17,18 @@ from pathlib import Path
 
 import pytest
 
+from tests import REPO, SEED_FILES
 from tests.warehouse_check import assert_exactly_once, tally
 
-ROOT = Path(__file__).resolve().parents[2]
-SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 INPUTS = 8  # 5 seeds, an exact copy, an empty file, broken JSON
 
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("inputs")
-    for seed in SEEDS:
+    for seed in SEED_FILES:
         shutil.copy(seed, folder)
-    shutil.copy(SEEDS[0], folder / "copy-of-000.txt")
+    shutil.copy(SEED_FILES[0], folder / "copy-of-000.txt")
     (folder / "empty.txt").write_bytes(b"")
     (folder / "broken.json").write_text("{oops")
     return folder
@@ -41,7 +40,7 @@ def _newsbeam(out: Path, inputs: Path, *fault: str, trace: str = "") -> subproce
         cmd += ["--trace", trace]
     cmd += ["--", "backfill", str(inputs), "--out", str(out), "--no_progress"]
     # A session of its own: a "kill" fault takes down the process group, not pytest.
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300,
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300,
                           start_new_session=True)
 
 
@@ -136,19 +135,19 @@ def test_a_second_writer_stops_at_once_with_exit_2(inputs, tmp_path):
     """Two backfills into one warehouse: the second one is refused, the first completes."""
     other = tmp_path / "other"
     other.mkdir()
-    shutil.copy(SEEDS[0], other / "same-story-again.txt")  # an exact copy of the first's
+    shutil.copy(SEED_FILES[0], other / "same-story-again.txt")  # an exact copy of the first's
     out = tmp_path / "w"
     first = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "backfill", str(inputs), "--out", str(out),
-         "--no_progress"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [sys.executable, "-m", "newsbeam.pipeline.cli", "backfill", str(inputs), "--out", str(out),
+         "--no_progress"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
         while not list(out.glob("_staging/*/BEGIN.json")):  # the first holds the lock
             assert first.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
         second = subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "backfill", str(other), "--out", str(out),
-             "--no_progress"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+            [sys.executable, "-m", "newsbeam.pipeline.cli", "backfill", str(other), "--out", str(out),
+             "--no_progress"], cwd=REPO, capture_output=True, text=True, timeout=120)
         assert second.returncode == 2
         assert "another newsbeam run is writing to" in second.stderr
         assert f"pid {first.pid}" in second.stderr
@@ -157,14 +156,14 @@ def test_a_second_writer_stops_at_once_with_exit_2(inputs, tmp_path):
     assert first.returncode == 0
     # Run after the first, the second finds the copy: cross-run dedup holds.
     again = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "backfill", str(other), "--out", str(out),
-         "--no_progress"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        [sys.executable, "-m", "newsbeam.pipeline.cli", "backfill", str(other), "--out", str(out),
+         "--no_progress"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "duplicates: 1" in again.stdout
     assert_exactly_once(str(out), INPUTS + 1)
 
 
 def test_rerun_of_a_folder_with_bad_files_adds_no_row_to_any_table(inputs, tmp_path):
-    from pipeline.cli import main
+    from newsbeam.pipeline.cli import main
 
     assert main(["backfill", str(inputs), "--out", str(tmp_path), "--no_progress"]) == 0
     first = assert_exactly_once(str(tmp_path), INPUTS)
@@ -176,8 +175,8 @@ def test_rerun_of_a_folder_with_bad_files_adds_no_row_to_any_table(inputs, tmp_p
 def test_read_only_table_folder_names_the_real_error(inputs, tmp_path, monkeypatch, capsys):
     """An EACCES while publishing reaches the user with its path, and the run,
     committed, is finished by the next start once the folder is writable."""
-    from pipeline.cli import main
-    from transforms import warehouse
+    from newsbeam.pipeline.cli import main
+    from newsbeam.transforms import warehouse
 
     real = warehouse.FileSystems.rename
 
@@ -201,7 +200,7 @@ def test_read_only_table_folder_names_the_real_error(inputs, tmp_path, monkeypat
 def test_a_warehouse_on_an_object_store_commits_once_and_reruns_add_nothing(inputs, tmp_path):
     """The code paths of gs:// and s3:// (no folders, rename = copy + delete, a
     lease instead of flock), on a local stand-in registered with Beam."""
-    from pipeline.cli import main
+    from newsbeam.pipeline.cli import main
     from tests.fakestore import PREFIX
 
     out = PREFIX + str(tmp_path)

@@ -13,15 +13,15 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.cli import main
+from newsbeam.pipeline.cli import main
+from newsbeam.schemas import RawDocument
+from newsbeam.transforms.feed_parse import normalise_link
+from newsbeam.transforms.feeds import FeedStatus  # noqa: F401  (registers its coder)
+from newsbeam.transforms.ids import article_id
+from tests import REPO, SEEDS
 from tests.feedserver import FeedServer, Reply, Route, page, rss, story
-from tests.warehouse_check import assert_exactly_once
-from transforms.feed_parse import normalise_link
-from transforms.feeds import FeedStatus  # noqa: F401  (registers its coder)
-from transforms.ids import article_id
-from schemas import RawDocument
+from tests.warehouse_check import assert_exactly_once, table_rows
 
-ROOT = Path(__file__).resolve().parents[2]
 COMMON = ["--allow_private_addresses", "--per_host_delay", "0", "--no_progress"]
 DATE = "Mon, 06 Jan 2025 10:00:00 GMT"
 
@@ -36,14 +36,6 @@ def _serve_pages(server, ids):
         server.routes[f"/a/{i}"] = Route(
             page(f"Story {i}", story(i)),
             "text/html; charset=utf-8")
-
-
-def _rows(out, table, columns):
-    files = sorted(glob.glob(os.path.join(out, table, "**", "*.parquet"), recursive=True))
-    rows = []
-    for f in files:
-        rows.extend(pq.read_table(f, columns=columns).to_pylist())
-    return rows
 
 
 def _ids(server, ids):
@@ -61,7 +53,7 @@ def test_once_then_conditional_poll_then_new_items(tmp_path):
                                       last_modified="Mon, 06 Jan 2025 11:00:00 GMT")
         _serve_pages(s, range(4))
         assert _ingest([s.url("/feed.xml")], tmp_path) == 0
-        rows = _rows(tmp_path, "articles", ["article_id", "url", "source", "date_source"])
+        rows = table_rows(tmp_path, "articles", ["article_id", "url", "source", "date_source"])
         assert sorted(r["article_id"] for r in rows) == _ids(s, range(3))
         assert {(r["source"], r["date_source"]) for r in rows} == {(s.url("/feed.xml"), "feed")}
         # The partition date is the feed entry's date (themes may split the files).
@@ -76,12 +68,12 @@ def test_once_then_conditional_poll_then_new_items(tmp_path):
         assert second["if-none-match"] == '"v1"'
         assert second["if-modified-since"] == "Mon, 06 Jan 2025 11:00:00 GMT"
         assert len(s.requests_for("/a/0")) == 1
-        assert len(_rows(tmp_path, "articles", ["article_id"])) == 3
+        assert len(table_rows(tmp_path, "articles", ["article_id"])) == 3
 
         # A new item appears: only it is fetched and written.
         s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(4)]), etag='"v2"')
         assert _ingest([s.url("/feed.xml")], tmp_path) == 0
-        assert sorted(r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"])) == \
+        assert sorted(r["article_id"] for r in table_rows(tmp_path, "articles", ["article_id"])) == \
             _ids(s, range(4))
         assert [len(s.requests_for(f"/a/{i}")) for i in range(4)] == [1, 1, 1, 1]
 
@@ -95,14 +87,14 @@ def test_failures_backoff_retry_after_and_recovery(tmp_path):
         feeds = [s.url("/flaky.xml"), s.url("/busy.xml")]
         assert _ingest(feeds, tmp_path, "--interval", "0.5") == 3  # every feed failed
         errors = sorted((r["source"], r["stage"], r["error"])
-                        for r in _rows(tmp_path, "errors", ["source", "stage", "error"]))
+                        for r in table_rows(tmp_path, "errors", ["source", "stage", "error"]))
         assert errors == [(s.url("/busy.xml"), "feed", "http_503"),
                           (s.url("/flaky.xml"), "feed", "http_500")]
         time.sleep(0.6)  # past the flaky feed's first backoff (one interval)
         assert _ingest(feeds, tmp_path, "--interval", "0.5") == 0
         assert len(s.requests_for("/flaky.xml")) == 2  # retried and recovered
         assert len(s.requests_for("/busy.xml")) == 1  # Retry-After: 3600 honoured
-        assert sorted(r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"])) == \
+        assert sorted(r["article_id"] for r in table_rows(tmp_path, "articles", ["article_id"])) == \
             _ids(s, [0])
 
 
@@ -117,7 +109,8 @@ def test_exit_status_and_summary_name_the_failing_feeds(tmp_path, capsys):
         out = capsys.readouterr().out
         assert "failing feeds: 1" in out and f"{gone}: http_404 (1 polls in a row), next try" in out
         assert _ingest([gone, s.url("/ok.xml")], tmp_path) == 0  # one feed still works
-        assert main(["ingest", gone, "--out", str(tmp_path), "--interval", "0.2",
+        # A warehouse of its own: in this one the feed backs off for --interval (300 s).
+        assert main(["ingest", gone, "--out", str(tmp_path / "follow"), "--interval", "0.2",
                      "--backoff_max", "0.2", "--max_feed_failures", "4", *COMMON]) == 3
         assert "(4 polls in a row)" in capsys.readouterr().out
 
@@ -155,7 +148,7 @@ def test_hostile_feeds_end_as_error_rows_quickly(tmp_path):
         assert _ingest([s.url(p) for p in hostile], tmp_path, "--max_feed_bytes", "2000000",
                        "--read_timeout", "1", "--total_timeout", "2", "--max_items", "500") == 0
         assert time.monotonic() - started < 60
-        errors = _rows(tmp_path, "errors", ["source", "stage", "error"])
+        errors = table_rows(tmp_path, "errors", ["source", "stage", "error"])
         by_feed = {}
         for e in errors:
             by_feed.setdefault(e["source"], set()).add(e["error"])
@@ -164,7 +157,7 @@ def test_hostile_feeds_end_as_error_rows_quickly(tmp_path):
                 assert reason in by_feed.get(s.url(path), set()), (path, by_feed)
         assert "unsafe_link" in by_feed.get("javascript:alert(1)", set())
         assert "unsafe_link" in by_feed.get("data:text/html,0", set())
-        texts = " ".join(r["text"] for r in _rows(tmp_path, "articles", ["text"]))
+        texts = " ".join(r["text"] for r in table_rows(tmp_path, "articles", ["text"]))
         assert "root:" not in texts and "x" * 1000 not in texts
 
 
@@ -174,12 +167,12 @@ def test_restart_after_sigkill_loses_and_repeats_nothing(tmp_path):
     with FeedServer() as s:
         s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(n_items)]), etag='"e"')
         _serve_pages(s, range(n_items))
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        cmd = [sys.executable, "-c", "import sys; from pipeline.cli import main; "
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        cmd = [sys.executable, "-c", "import sys; from newsbeam.pipeline.cli import main; "
                "sys.exit(main(sys.argv[1:]))", "ingest", s.url("/feed.xml"), "--out",
                str(tmp_path), "--once", *COMMON]
         for delay in (0.5, None):  # killed before writing, then killed right after a write
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+            proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
             try:
                 deadline = time.monotonic() + 120
@@ -193,13 +186,13 @@ def test_restart_after_sigkill_loses_and_repeats_nothing(tmp_path):
                 proc.send_signal(signal.SIGKILL)
             finally:
                 proc.wait(30)
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=180)
+        proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, timeout=180)
         assert proc.returncode == 0, proc.stderr.decode()[-2000:]
-        ids = [r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"])]
+        ids = [r["article_id"] for r in table_rows(tmp_path, "articles", ["article_id"])]
         assert sorted(ids) == _ids(s, range(n_items))  # every item, exactly once
         # A further run adds nothing.
         assert _ingest([s.url("/feed.xml")], tmp_path) == 0
-        assert len(_rows(tmp_path, "articles", ["article_id"])) == n_items
+        assert len(table_rows(tmp_path, "articles", ["article_id"])) == n_items
 
 
 def test_follower_killed_mid_poll_again_and_again_loses_and_repeats_nothing(tmp_path):
@@ -215,11 +208,11 @@ def test_follower_killed_mid_poll_again_and_again_loses_and_repeats_nothing(tmp_
         count = 4
         s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(count)]))
         _serve_pages(s, range(40))
-        cmd = [sys.executable, "-m", "pipeline.cli", "ingest", s.url("/feed.xml"), "--out",
+        cmd = [sys.executable, "-m", "newsbeam.pipeline.cli", "ingest", s.url("/feed.xml"), "--out",
                str(tmp_path), "--interval", "0.5", *COMMON]
         for attempt in range(4):
             polled = len(s.requests_for("/feed.xml"))
-            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
+            proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, start_new_session=True)
             try:
                 deadline = time.monotonic() + 120
@@ -233,7 +226,7 @@ def test_follower_killed_mid_poll_again_and_again_loses_and_repeats_nothing(tmp_
             count += 3  # new items while the follower is down
             s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(count)]))
         assert _ingest([s.url("/feed.xml")], tmp_path) == 0
-        ids = [r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"])]
+        ids = [r["article_id"] for r in table_rows(tmp_path, "articles", ["article_id"])]
         assert sorted(ids) == _ids(s, range(count))
         assert_exactly_once(str(tmp_path), count)
 
@@ -242,7 +235,7 @@ def test_poll_failing_at_its_commit_adds_nothing_and_is_polled_again(tmp_path, m
     """Rows staged but the commit failed (as a kill between the writes and the
     commit would leave them): nothing is visible, and the next poll writes each
     row once -- the error rows of items without a summary included."""
-    from transforms import warehouse
+    from newsbeam.transforms import warehouse
 
     with FeedServer() as s:
         gone = [dict(title=f"Gone {i}", link=s.url(f"/gone/{i}"), pubDate=DATE) for i in range(2)]
@@ -260,18 +253,18 @@ def test_poll_failing_at_its_commit_adds_nothing_and_is_polled_again(tmp_path, m
 
         assert _ingest([s.url("/feed.xml")], tmp_path) == 0
         columns = ["source", "stage", "error", "article_id"]
-        rows = sorted(tuple(r.values()) for r in _rows(tmp_path, "errors", columns))
+        rows = sorted(tuple(r.values()) for r in table_rows(tmp_path, "errors", columns))
         gone_ids = sorted(article_id(RawDocument("", normalise_link(s.url(f"/gone/{i}")), None,
                                                  "feed", None, "", None, None, None, 0))
                           for i in range(2))
         # One row per item: the failed fetches are no rows of their own.
         assert sorted((stage, error, aid) for _, stage, error, aid in rows) == \
             [("clean", "no_article", aid) for aid in gone_ids]
-        assert _rows(tmp_path, "articles", ["page_status"]) == [{"page_status": "ok"}]
+        assert table_rows(tmp_path, "articles", ["page_status"]) == [{"page_status": "ok"}]
         assert_exactly_once(str(tmp_path), inputs=3)
         # A further poll finds them all seen.
         assert _ingest([s.url("/feed.xml")], tmp_path) == 0
-        assert sorted(tuple(r.values()) for r in _rows(tmp_path, "errors", columns)) == rows
+        assert sorted(tuple(r.values()) for r in table_rows(tmp_path, "errors", columns)) == rows
         assert [len(s.requests_for(p)) for p in ("/a/0", "/gone/0", "/gone/1")] == [2, 2, 2]
 
 
@@ -297,7 +290,7 @@ def test_one_follower_ingests_new_items_over_three_polls(tmp_path):
         feeder.join(5)
         assert code == 0
         assert len(s.requests_for("/feed.xml")) == 3
-        ids = [r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"])]
+        ids = [r["article_id"] for r in table_rows(tmp_path, "articles", ["article_id"])]
         assert sorted(ids) == _ids(s, range(3))
         assert [len(s.requests_for(f"/a/{i}")) for i in range(3)] == [1, 1, 1]
         assert len(list((tmp_path / "_log").glob("*.json"))) == 3  # one commit per poll
@@ -313,11 +306,11 @@ def test_failed_page_fetch_is_no_row_of_its_own(tmp_path):
         s.routes["/feed.xml"] = Route(rss(items))
         _serve_pages(s, [0])  # /a/1 and /a/2 answer 404
         assert _ingest([s.url("/feed.xml")], tmp_path) == 0
-        articles = sorted((r["url"], r["text_source"], r["page_status"]) for r in _rows(
+        articles = sorted((r["url"], r["text_source"], r["page_status"]) for r in table_rows(
             tmp_path, "articles", ["url", "text_source", "page_status"]))
         assert articles == [(s.url("/a/0"), "page", "ok"), (s.url("/a/1"), "feed", "http_404")]
         errors = [(r["source"], r["stage"], r["error"], r["detail"], r["article_id"])
-                  for r in _rows(tmp_path, "errors", ["source", "stage", "error", "detail",
+                  for r in table_rows(tmp_path, "errors", ["source", "stage", "error", "detail",
                                                       "article_id"])]
         assert errors == [(normalise_link(s.url("/a/2")), "clean", "no_article",
                            "no article in the feed summary; page: http_404", _ids(s, [2])[0])]
@@ -329,12 +322,12 @@ def test_streaming_run_writes_each_poll_in_its_window(tmp_path):
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from pipeline.ingest import IngestOptions, build_ingest
-    from pipeline.options import NewsbeamOptions
-    from transforms import warehouse
+    from newsbeam.pipeline.ingest import IngestOptions, build_ingest
+    from newsbeam.pipeline.options import NewsbeamOptions
+    from newsbeam.transforms import warehouse
 
     # A warehouse that already holds rows: the windowed polls meet its index.
-    assert main(["backfill", str(ROOT / "seeds"), "--out", str(tmp_path), "--no_progress"]) == 0
+    assert main(["backfill", str(SEEDS), "--out", str(tmp_path), "--no_progress"]) == 0
     with FeedServer() as s:
         s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(2)]))
         _serve_pages(s, range(3))
@@ -357,7 +350,7 @@ def test_streaming_run_writes_each_poll_in_its_window(tmp_path):
         p.run().wait_until_finish()
         t.join(5)
         assert len(s.requests_for("/feed.xml")) == 2
-        ids = [r["article_id"] for r in _rows(tmp_path, "articles", ["article_id", "source"])
+        ids = [r["article_id"] for r in table_rows(tmp_path, "articles", ["article_id", "source"])
                if r["source"].startswith("http")]
         assert sorted(ids) == _ids(s, range(3))
         # One set of files per window: the second poll's item has a file of its own.
@@ -373,7 +366,7 @@ def test_streaming_run_writes_each_poll_in_its_window(tmp_path):
         assert warehouse.recover(str(tmp_path)) == warehouse.Recovery(1, 0)
 
 
-EXTRACTION = ROOT.parent / "shared" / "eval" / "extraction"
+EXTRACTION = REPO.parent / "shared" / "eval" / "extraction"
 
 
 def _shingles(text: str) -> set:
@@ -400,7 +393,7 @@ def test_real_news_pages_behind_feed_items_are_extracted(tmp_path):
                               description="A two-line summary that is not the article."))
         s.routes["/feed.xml"] = Route(rss(items))
         assert _ingest([s.url("/feed.xml")], tmp_path) == 0
-        rows = {r["url"]: r for r in _rows(tmp_path, "articles", ["url", "text", "text_source"])}
+        rows = {r["url"]: r for r in table_rows(tmp_path, "articles", ["url", "text", "text_source"])}
         assert len(rows) == len(page_ids)
         for n, pid in enumerate(page_ids):
             row = next(r for url, r in rows.items() if url == s.url(f"/p/{n}") or
@@ -418,11 +411,11 @@ def test_ctrl_c_finishes_the_poll_in_flight_then_stops(tmp_path):
         for i in range(n_items):  # slow pages: the poll is still running at the Ctrl-C
             s.routes[f"/a/{i}"] = Route(script=[Reply(200, page(f"Story {i}", story(i)),
                                                       {"Content-Type": "text/html"}, delay=1.0)])
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        cmd = [sys.executable, "-c", "import sys; from pipeline.cli import main; "
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        cmd = [sys.executable, "-c", "import sys; from newsbeam.pipeline.cli import main; "
                "sys.exit(main(sys.argv[1:]))", "ingest", s.url("/feed.xml"), "--out",
                str(tmp_path), "--interval", "600", *COMMON]
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         deadline = time.monotonic() + 120
         while not s.requests_for("/a/0") and time.monotonic() < deadline:
@@ -431,9 +424,9 @@ def test_ctrl_c_finishes_the_poll_in_flight_then_stops(tmp_path):
         out, err = proc.communicate(timeout=180)
         assert proc.returncode == 130, err.decode()[-2000:]
         assert b"writing what is in flight" in err
-        ids = sorted(r["article_id"] for r in _rows(tmp_path, "articles", ["article_id"]))
+        ids = sorted(r["article_id"] for r in table_rows(tmp_path, "articles", ["article_id"]))
         assert ids == _ids(s, range(n_items))  # the poll in flight was written
         # ...and committed: the next pass fetches no page again and adds nothing.
         assert _ingest([s.url("/feed.xml")], tmp_path) == 0
-        assert len(_rows(tmp_path, "articles", ["article_id"])) == n_items
+        assert len(table_rows(tmp_path, "articles", ["article_id"])) == n_items
         assert [len(s.requests_for(f"/a/{i}")) for i in range(n_items)] == [1] * n_items

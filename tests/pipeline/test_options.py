@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.options import NewsbeamOptions, OptionsError, make_options, toml_flags
+from newsbeam.pipeline.options import NewsbeamOptions, OptionsError, make_options, toml_flags
 
 
 def test_toml_config_sits_under_the_command_line(tmp_path):
@@ -40,7 +40,7 @@ def test_missing_config_file(tmp_path):
 
 
 def test_dedup_window_from_the_config_file(tmp_path):
-    from pipeline.build import signature_window
+    from newsbeam.pipeline.build import signature_window
 
     config = tmp_path / "c.toml"
     config.write_text("[dedup]\nwindow_days = 7\n")

@@ -5,7 +5,7 @@ import time
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipeline.rerun import RepeatedRun
+from newsbeam.pipeline.rerun import RepeatedRun
 
 
 def test_a_graph_built_once_runs_again_and_each_run_has_its_own_values_and_counters(tmp_path):

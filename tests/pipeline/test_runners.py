@@ -19,13 +19,13 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-import pyarrow.dataset as ds
 import pytest
 
-from pipeline.cli import main
+from newsbeam.pipeline.cli import main
+from tests import REPO, SEEDS
 from tests.pipeline.synthetic_news import write_corpus
+from tests.warehouse_check import table_rows
 
-REPO = Path(__file__).resolve().parents[2]
 SYNTHETIC_ARTICLES = 300
 
 RUNNERS = {
@@ -36,19 +36,11 @@ RUNNERS = {
 }
 
 
-def _table(out: Path, name: str):
-    directory = out / name
-    if not directory.exists():
-        return None
-    return ds.dataset(str(directory), format="parquet", partitioning="hive").to_table()
-
-
 def snapshot(out: Path) -> dict:
     """Everything a runner must reproduce, without what differs by design between runs
     (run ids in file names, ingestion times)."""
     articles = {}
-    table = _table(out, "articles")
-    for row in table.to_pylist() if table is not None else []:
+    for row in table_rows(out, "articles"):
         # The partition date of an undated article is the ingestion date: equal
         # across runs only if they straddle no midnight, so it is not compared.
         date = row["date"] if row["date_source"] != "ingested" else None
@@ -58,14 +50,11 @@ def snapshot(out: Path) -> dict:
             tuple(sorted((e["text"], e["label"], e["count"]) for e in row["entities"])),
             row["word_count"], tuple(sorted(row["duplicates"])), row["published_at"],
             row["date_source"], str(row["theme"]), str(date))
-    table = _table(out, "duplicates")
     duplicates = sorted(
         (r["source"], r["url"], r["duplicate_of"], r["kind"], round(float(r["similarity"]), 4),
          r["article_id"])
-        for r in (table.to_pylist() if table is not None else []))
-    table = _table(out, "errors")
-    errors = sorted((r["source"], r["stage"], r["error"], r["detail"])
-                    for r in (table.to_pylist() if table is not None else []))
+        for r in table_rows(out, "duplicates"))
+    errors = sorted((r["source"], r["stage"], r["error"], r["detail"]) for r in table_rows(out, "errors"))
     return {"articles": articles, "duplicates": duplicates, "errors": errors}
 
 
@@ -79,7 +68,7 @@ def run_backfill(inputs: Path, out: Path, runner_args: list[str]) -> None:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("inputs")
-    shutil.copytree(REPO / "seeds", root / "seeds")
+    shutil.copytree(SEEDS, root / "seeds")
     return write_corpus(root / "news", count=SYNTHETIC_ARTICLES)
 
 

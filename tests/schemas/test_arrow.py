@@ -5,8 +5,17 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 
-from schemas import Article, Duplicate, Entity, ErrorRecord, IndexEntry, ThemeScore
-from schemas import arrow_schema, from_table, to_table
+from newsbeam.schemas import (
+    Article,
+    Duplicate,
+    Entity,
+    ErrorRecord,
+    IndexEntry,
+    ThemeScore,
+    arrow_schema,
+    from_table,
+    to_table,
+)
 
 TS = pa.timestamp("us", tz="UTC")
 

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from schemas import RawDocument
-from transforms.clean import clean_document
+from newsbeam.schemas import RawDocument
+from newsbeam.transforms.clean import clean_document
+from tests import REPO, SEED_FILES
 
-ROOT = Path(__file__).resolve().parents[2]
-SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
-GOLDEN = ROOT / "tests" / "golden"
+GOLDEN = REPO / "tests" / "golden"
 
 MUST_GO = [
     "Politics", "COP29", "Nijat Ibrahim", "Eastern Partnership Civil Society Forum", "Leave a review",
@@ -31,14 +30,14 @@ def _raw(path: Path) -> RawDocument:
                        date_source=None, ingested_at=0)
 
 
-@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("seed", SEED_FILES, ids=lambda p: p.stem)
 def test_seed_matches_golden(seed):
     article = clean_document(_raw(seed))
     expected = (GOLDEN / f"{seed.stem}.expected.txt").read_text(encoding="utf-8")
     assert article.title + "\n\n" + article.text + "\n" == expected
 
 
-@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("seed", SEED_FILES, ids=lambda p: p.stem)
 def test_seed_boilerplate_removed_and_article_kept(seed):
     article = clean_document(_raw(seed))
     lines = article.text.split("\n\n")
@@ -55,7 +54,7 @@ def test_seed_boilerplate_removed_and_article_kept(seed):
 
 
 def test_seed_specific_decisions():
-    by_stem = {p.stem[:3]: clean_document(_raw(p)).text for p in SEEDS}
+    by_stem = {p.stem[:3]: clean_document(_raw(p)).text for p in SEED_FILES}
     assert "New EU diplomacy chief defines war in Ukraine as priority of mandate" in by_stem["001"]
     assert "Kaja Kallas" in by_stem["001"]
     assert "— Ursula von der Leyen (@vonderleyen) October 28, 2024" in by_stem["003"]

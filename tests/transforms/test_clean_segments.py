@@ -2,7 +2,7 @@
 
 import pytest
 
-from transforms.clean_text import clean_text, is_data, off_topic_segments
+from newsbeam.transforms.clean_text import clean_text, is_data, off_topic_segments
 
 HEADLINE = "Harbour authority approves deep-water berth for Northport container ships"
 STORY = [

@@ -1,7 +1,12 @@
 """Plain-function tests of the plain-text cleaner (no Beam)."""
 
-from transforms.clean_text import (
-    clean_paragraphs, clean_text, coherence_scores, find_dateline, is_boilerplate, is_prose,
+from newsbeam.transforms.clean_text import (
+    clean_paragraphs,
+    clean_text,
+    coherence_scores,
+    find_dateline,
+    is_boilerplate,
+    is_prose,
     near_title,
 )
 

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from transforms.dates import parse_date
+from newsbeam.transforms.dates import parse_date, parse_date_text
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2025, 6, 1, tzinfo=UTC)
@@ -23,3 +23,10 @@ def test_junk_and_dates_outside_the_window_are_none():
     assert parse_date("not a date at all", NOW) is None
     assert parse_date("Thu, 01 Jan 1970 00:00:00 GMT", NOW) is None  # an epoch default
     assert parse_date("Mon, 06 Jan 2031 10:00:00 GMT", NOW) is None  # the future
+
+
+def test_parse_date_text_limits():
+    assert parse_date_text("1989-12-31") is None
+    assert parse_date_text("2999-01-01") is None
+    assert parse_date_text("not a date") is None
+    assert parse_date_text("Sept 5, 2021") == parse_date_text("2021-09-05")

@@ -13,12 +13,12 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from schemas import Article, Duplicate, IndexEntry, to_table
-from transforms import dedup_core as core
-from transforms.dedup import Deduplicate, ReadIndex, read_index_table
-from transforms.warehouse import Run
+from newsbeam.schemas import Article, Duplicate, IndexEntry, to_table
+from newsbeam.transforms import dedup_core as core
+from newsbeam.transforms.dedup import Deduplicate, ReadIndex, read_index_table
+from newsbeam.transforms.warehouse import Run
+from tests import SEED_FILES
 
-SEEDS = sorted((Path(__file__).resolve().parents[2] / "seeds").glob("*.txt"))
 INGESTED = 1_700_000_000_000_000
 DAY = 86_400_000_000
 
@@ -34,7 +34,7 @@ def article(aid: str, text: str, *, published: int | None = None, source: str | 
 
 
 def seed(i: int, **kw) -> Article:
-    body = SEEDS[i].read_text(encoding="utf-8").split("\n", 1)[1].strip()
+    body = SEED_FILES[i].read_text(encoding="utf-8").split("\n", 1)[1].strip()
     return article(f"seed{i}", body, **kw)
 
 

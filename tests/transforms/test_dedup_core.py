@@ -5,14 +5,12 @@ from __future__ import annotations
 import collections
 import itertools
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from transforms import dedup_core as core
-
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+from newsbeam.transforms import dedup_core as core
+from tests import SEEDS
 
 
 def seed_body(i: int) -> str:

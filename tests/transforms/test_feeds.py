@@ -10,16 +10,29 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline  # noqa: F401
 from apache_beam.testing.util import assert_that, equal_to
 
-from schemas import RawDocument
-from transforms import feed_state, warehouse
-from transforms.feed_parse import (FeedRejected, ParserProcess, defuse,
-                                   normalise_link, read_feed_list, resolve_feeds,
-                                   safe_link)
-from transforms.feeds import (FetchArticles, PollSettings, SelectNewItems, after_failure,
-                              after_success, conditional_headers, fetch_page,
-                              items_to_documents)
-from transforms.fetch import FetchConfig, Fetcher
-from transforms.ids import article_id
+from newsbeam.schemas import RawDocument
+from newsbeam.transforms import feed_state, warehouse
+from newsbeam.transforms.feed_parse import (
+    FeedRejected,
+    ParserProcess,
+    defuse,
+    normalise_link,
+    read_feed_list,
+    resolve_feeds,
+    safe_link,
+)
+from newsbeam.transforms.feeds import (
+    FetchArticles,
+    PollSettings,
+    SelectNewItems,
+    after_failure,
+    after_success,
+    conditional_headers,
+    fetch_page,
+    items_to_documents,
+)
+from newsbeam.transforms.fetch import FetchConfig, Fetcher
+from newsbeam.transforms.ids import article_id
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 BASE = "http://example.org/feed"

@@ -8,10 +8,19 @@ import time
 
 import pytest
 
+from newsbeam.transforms.fetch import (
+    ROBOTS_MAX_BYTES,
+    FetchConfig,
+    Fetcher,
+    FetchError,
+    HostGate,
+    check_url,
+    is_public_address,
+    parse_retry_after,
+    robots_key,
+    robots_url,
+)
 from tests.feedserver import FeedServer, Reply, Route
-from transforms.fetch import (ROBOTS_MAX_BYTES, FetchConfig, Fetcher, FetchError, HostGate,
-                              check_url, is_public_address, parse_retry_after, robots_key,
-                              robots_url)
 
 LOCAL = FetchConfig(allow_private_addresses=True, per_host_delay=0.0, connect_timeout=2,
                     read_timeout=0.5, total_timeout=2.0, max_page_bytes=100_000, max_redirects=3)
@@ -72,7 +81,7 @@ def test_loopback_server_is_refused_without_the_flag(server):
 
 def test_rebinding_dns_cannot_reach_a_private_address(server, monkeypatch):
     """The name looked public when checked but the connection lands on loopback."""
-    import transforms.fetch as fetch
+    import newsbeam.transforms.fetch as fetch
 
     server.routes["/x"] = Route(b"secret", "text/plain")
     monkeypatch.setattr(fetch, "check_url", lambda url, allow_private=False: url)
@@ -121,7 +130,7 @@ def test_redirect_to_a_private_address_is_checked_on_every_hop(server):
     server.routes["/to-private"] = Route(redirect="http://10.255.255.1/admin")
     f = Fetcher(LOCAL)
     try:
-        import transforms.fetch as fetch_mod
+        import newsbeam.transforms.fetch as fetch_mod
         original = fetch_mod.check_url
         calls = []
 

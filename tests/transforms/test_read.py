@@ -6,8 +6,8 @@ import pathlib
 import pickle
 import shutil
 import tempfile
-import tracemalloc
 import traceback
+import tracemalloc
 import zlib
 
 import apache_beam as beam
@@ -16,14 +16,24 @@ from apache_beam.pvalue import TaggedOutput
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from schemas import ErrorRecord, RawDocument
-from transforms import read
-from transforms.errors import Rejected
-from transforms.ids import article_id, input_id
-from transforms.read import (DEFAULT_MAX_BYTES, InputError, ReadArticles, ReadFileFn, decode,
-                             kind_of, list_inputs, locator_for, looks_binary,
-                             read_content, resolve_inputs)
-from transforms.text import clean_str
+from newsbeam.schemas import ErrorRecord, RawDocument
+from newsbeam.transforms import read
+from newsbeam.transforms.errors import Rejected
+from newsbeam.transforms.ids import article_id, input_id
+from newsbeam.transforms.read import (
+    DEFAULT_MAX_BYTES,
+    InputError,
+    ReadArticles,
+    ReadFileFn,
+    decode,
+    kind_of,
+    list_inputs,
+    locator_for,
+    looks_binary,
+    read_content,
+    resolve_inputs,
+)
+from newsbeam.transforms.text import clean_str
 
 INGESTED = 1_700_000_000_000_000
 

@@ -6,8 +6,8 @@ import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from schemas import ErrorRecord, to_table
-from transforms.recorded import ReadRecordedIds, SkipRecorded
+from newsbeam.schemas import ErrorRecord, to_table
+from newsbeam.transforms.recorded import ReadRecordedIds, SkipRecorded
 
 
 def test_recorded_ids_are_the_inputs_that_ended_in_a_table(tmp_path):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import glob
 import logging
-import os
 
 import apache_beam as beam
 import numpy as np
@@ -12,10 +10,9 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from schemas import Article
-from tests.transforms.tag_examples import SHORT_ITEMS, THEME_EXAMPLES
-from transforms import tag
-from transforms.tag import (
+from newsbeam.schemas import Article
+from newsbeam.transforms import tag
+from newsbeam.transforms.tag import (
     UNCLASSIFIED,
     TagArticles,
     ThemeScorer,
@@ -23,8 +20,9 @@ from transforms.tag import (
     extract_entities,
     load_model,
 )
+from tests import SEED_FILES
+from tests.transforms.tag_examples import SHORT_ITEMS, THEME_EXAMPLES
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IPTC_SLUGS = {
     "arts-culture-entertainment-media", "conflict-war-peace", "crime-law-justice",
     "disaster-accident-emergency", "economy-business-finance", "education", "environment",
@@ -152,7 +150,7 @@ def _seed(path):
     return lines[0], "\n\n".join(lines[1:])
 
 
-@pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(REPO, "seeds", "*.txt"))))
+@pytest.mark.parametrize("path", SEED_FILES)
 def test_seeds_are_war_stories(nlp, scorer, path):
     # Uncleaned seeds: boilerplate and the COP29 sidebar must not change the verdict.
     title, body = _seed(path)
@@ -163,7 +161,7 @@ def test_seeds_are_war_stories(nlp, scorer, path):
 
 
 def test_seed_count_is_five():
-    assert len(glob.glob(os.path.join(REPO, "seeds", "*.txt"))) == 5
+    assert len(SEED_FILES) == 5
 
 
 def test_short_climate_sidebar_does_not_make_war_story_environment(nlp, scorer):
@@ -232,7 +230,7 @@ def test_auto_model_falls_back_to_blank_with_warning(monkeypatch, caplog):
         raise OSError(f"[E050] Can't find model '{name}'")
 
     monkeypatch.setattr(spacy, "load", missing)
-    with caplog.at_level(logging.WARNING, logger="transforms.tag"):
+    with caplog.at_level(logging.WARNING, logger="newsbeam.transforms.tag"):
         nlp = load_model("auto")
     assert nlp.pipe_names == []
     assert "rule-only" in caplog.text

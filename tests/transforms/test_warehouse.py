@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms import warehouse
-from transforms.warehouse import StagedFile
+from newsbeam.transforms import warehouse
+from newsbeam.transforms.warehouse import StagedFile
 
 
 class Crash(Exception):

@@ -5,7 +5,7 @@ import threading
 import apache_beam as beam
 import pytest
 
-from transforms import warm
+from newsbeam.transforms import warm
 
 built: list = []
 closed: list = []

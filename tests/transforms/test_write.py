@@ -8,9 +8,9 @@ import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from schemas import Article, Duplicate, ErrorRecord, IndexEntry, arrow_schema, from_table
-from transforms import warehouse
-from transforms.write import BeginRun, CommitRun, WriteWarehouse, partition_of
+from newsbeam.schemas import Article, Duplicate, ErrorRecord, IndexEntry, arrow_schema, from_table
+from newsbeam.transforms import warehouse
+from newsbeam.transforms.write import BeginRun, CommitRun, WriteWarehouse, partition_of
 
 DAY = int(dt.datetime(2024, 10, 23, 23, 59, tzinfo=dt.timezone.utc).timestamp() * 1e6)
 INGESTED = int(dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.timezone.utc).timestamp() * 1e6)
