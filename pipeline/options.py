@@ -128,7 +128,7 @@ def validate(opts: NewsbeamOptions, known_flags: Sequence[str] = ()) -> None:
             raise OptionsError(f"unknown setting in config file: {name}")
     if opts.max_input_bytes <= 0:
         raise OptionsError("--max_input_bytes must be positive")
-    if opts.extract_timeout <= 0:
+    if opts.extract_timeout is not None and opts.extract_timeout <= 0:
         raise OptionsError("--extract_timeout must be positive")
     if opts.dedup_threshold is not None and not 0.0 < opts.dedup_threshold <= 1.0:
         raise OptionsError("--dedup_threshold must be in (0, 1]")

@@ -11,7 +11,9 @@ computed in the child, re-raises what ``fn`` raised, or raises
 * ``crashed``: the child died (or never started).
 
 ``fn`` and ``warm_up`` are module-level functions: they travel pickled, by
-reference. The child is a plain subprocess talking pickled frames on its
+reference, so the child imports their modules. ``warm_up`` runs before the
+child counts as started: give one from ``fn``'s module (and let it import what
+``fn`` needs), so that no import is charged to a call's time limit. The child is a plain subprocess talking pickled frames on its
 stdin/stdout, not multiprocessing: forking a threaded Beam worker is unsafe,
 and ``spawn`` re-imports the caller's ``__main__`` (a benchmark, the Beam
 launcher). One per DoFn instance, started in ``setup``.

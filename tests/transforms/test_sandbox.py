@@ -9,6 +9,10 @@ from newsbeam.transforms.errors import Rejected
 from newsbeam.transforms.sandbox import Sandbox, SandboxFailure
 
 
+def ready():
+    """Imports this module in the child before it counts as started."""
+
+
 def double(x):
     return 2 * x
 
@@ -41,7 +45,7 @@ def test_a_call_runs_in_a_child_and_the_child_is_reused():
 
 
 def test_a_call_past_its_time_limit_is_stopped_and_the_next_call_gets_a_new_child():
-    with Sandbox(timeout=0.5) as box:
+    with Sandbox(timeout=0.5, warm_up=ready) as box:
         first = box.call(pid)
         started = time.monotonic()
         with pytest.raises(SandboxFailure) as failure:
