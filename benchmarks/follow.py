@@ -32,8 +32,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from newsbeam.schemas import RawDocument
-from newsbeam.transforms.feed_parse import normalise_link
 from newsbeam.transforms.ids import article_id
+from newsbeam.transforms.links import normalise_link
 from tests.feedserver import FeedServer, Route, page, rss, story
 
 REPO = Path(__file__).resolve().parents[1]

@@ -30,7 +30,8 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from newsbeam.schemas import Article
-from newsbeam.transforms.tag import TagArticles, article_text, load_model
+from newsbeam.transforms.spacy_model import load_model
+from newsbeam.transforms.tag import TagArticles, article_text
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

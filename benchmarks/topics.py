@@ -21,7 +21,8 @@ import sys
 import time
 from collections import Counter
 
-from newsbeam.transforms.tag import UNCLASSIFIED, ThemeScorer, load_model
+from newsbeam.transforms.spacy_model import load_model
+from newsbeam.transforms.themes import UNCLASSIFIED, ThemeScorer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

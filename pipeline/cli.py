@@ -59,11 +59,13 @@ def backfill(argv: Sequence[str]) -> int:
             # Listing local inputs is cheap; it gives the bar its total.
             total = len({f.path for spec in patterns for f in expand_input(spec)})
         p = beam.Pipeline(options=options)
-        build_backfill(p, patterns, opts, begin())
+        run = begin()
+        build_backfill(p, patterns, opts, run)
         t0 = time.monotonic()
         result, interrupted = run_with_progress(p, progress_dir if show else None, total)
         seconds = time.monotonic() - t0
-    print(summarize(run_counters(result), opts.out, seconds))
+    written = warehouse.committed_since(opts.out, run.base)
+    print(summarize(written, run_counters(result), opts.out, seconds))
     return 130 if interrupted else 0
 
 

@@ -195,22 +195,24 @@ def run_counters(result) -> dict[tuple[str, str], int]:
     return counts
 
 
-def summarize(counters: dict[tuple[str, str], int], out: str, seconds: float) -> str:
-    """The short report printed at the end of a run."""
-    partitions = {name.split(":", 1)[1].rsplit("/", 1)[0]: 0
-                  for (ns, name) in counters if ns == "write" and name.startswith("articles:")}
-    for (ns, name), value in counters.items():
-        if ns == "write" and name.startswith("articles:"):
-            partitions[name.split(":", 1)[1].rsplit("/", 1)[0]] += value
-    total = lambda prefix: sum(v for (ns, n), v in counters.items()
-                               if ns == "write" and n.startswith(prefix))
-    lines = [f"newsbeam: wrote {total('articles:')} article rows to {out} in {seconds:.1f}s"]
-    for partition in sorted(partitions):
-        date, theme = (part.split("=", 1)[1] for part in partition.split("/"))
-        lines.append(f"  {date}  {theme:<36} {partitions[partition]:>6}")
+def summarize(written: list[warehouse.StagedFile], counters: dict[tuple[str, str], int], out: str,
+              seconds: float) -> str:
+    """The short report printed at the end of a run: what the log says was
+    ``written`` (``warehouse.committed_since``), and from the counters what was
+    not: inputs already recorded, error reasons, pages not used."""
+    partitions: dict[tuple[str, str], int] = {}
+    tables: dict[str, int] = {}
+    for f in written:
+        tables[f.table] = tables.get(f.table, 0) + f.rows
+        if f.table == "articles":  # articles/date=D/theme=T/part-….parquet
+            date, theme = (part.split("=", 1)[1] for part in f.relpath.split("/")[1:3])
+            partitions[date, theme] = partitions.get((date, theme), 0) + f.rows
+    lines = [f"newsbeam: wrote {tables.get('articles', 0)} article rows to {out} in {seconds:.1f}s"]
+    for date, theme in sorted(partitions):
+        lines.append(f"  {date}  {theme:<36} {partitions[date, theme]:>6}")
     already = sum(v for (ns, n), v in counters.items()
                   if n in ("already_in_warehouse", "already_recorded"))
-    lines.append(f"  duplicates: {total('duplicates:')}   errors: {total('errors:')}"
+    lines.append(f"  duplicates: {tables.get('duplicates', 0)}   errors: {tables.get('errors', 0)}"
                  f"   already recorded: {already}")
     reasons = sorted((n.split(":", 1)[1], v) for (ns, n), v in counters.items()
                      if ns == "write" and n.startswith("reason:") and v)

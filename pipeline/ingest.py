@@ -49,19 +49,18 @@ from newsbeam.pipeline.options import (
 )
 from newsbeam.pipeline.rerun import RepeatedRun
 from newsbeam.transforms import feed_state, warehouse, warm
-from newsbeam.transforms.feed_parse import resolve_feeds
+from newsbeam.transforms.feed_lists import resolve_feeds
 
 
-def status_line(counters: dict, poll: int, seconds: float) -> str:
+def status_line(written: list[warehouse.StagedFile], counters: dict, poll: int,
+                seconds: float) -> str:
     get = lambda ns, name: counters.get((ns, name), 0)
-    errors = sum(v for (ns, n), v in counters.items() if ns == "write" and n.startswith("errors:"))
-    articles = sum(v for (ns, n), v in counters.items()
-                   if ns == "write" and n.startswith("articles:"))
+    rows = lambda table: sum(f.rows for f in written if f.table == table)
     return (f"{dt.datetime.now():%H:%M:%S} poll {poll}: feeds polled {get('feeds', 'polled')}"
             f" (not modified {get('feeds', 'not_modified')},"
             f" backing off {get('feeds', 'skipped_backoff')}), new items"
-            f" {get('feeds', 'new_items')}, new articles {articles}, errors {errors}"
-            f" [{seconds:.1f}s]")
+            f" {get('feeds', 'new_items')}, new articles {rows('articles')},"
+            f" errors {rows('errors')} [{seconds:.1f}s]")
 
 
 def ingest(argv: Sequence[str]) -> int:
@@ -128,13 +127,15 @@ def _follow_locally(options, feeds, opts: IngestOptions, nb: NewsbeamOptions) ->
     """
     totals: dict = {}
     started = time.monotonic()
+    first = warehouse.last_seq(nb.out)  # the writer lock is held: later commits are ours
     poll = 0
     # A bounded pipeline per poll: the local runner only hands a
     # PeriodicImpulse's output on once the impulse ends.
     polls = RepeatedRun(options, lambda p: build_ingest(p, feeds, opts, nb))
 
     def finish(code: int) -> int:
-        report = summarize(totals, nb.out, time.monotonic() - started)
+        written = warehouse.committed_since(nb.out, first)
+        report = summarize(written, totals, nb.out, time.monotonic() - started)
         failing = failing_feeds(nb.out, feeds)
         print(report + ("\n" + failing_report(failing) if failing else ""))
         return code
@@ -144,11 +145,13 @@ def _follow_locally(options, feeds, opts: IngestOptions, nb: NewsbeamOptions) ->
             poll += 1
             tick_start = time.time()
             t0 = time.monotonic()
+            before = warehouse.last_seq(nb.out)
             result, interrupted = run_with_progress(polls.pipeline, None, 0, polls.run)
             counters = run_counters(result)
             for key, value in counters.items():
                 totals[key] = totals.get(key, 0) + value
-            print(status_line(counters, poll, time.monotonic() - t0), file=sys.stderr, flush=True)
+            print(status_line(warehouse.committed_since(nb.out, before), counters, poll,
+                              time.monotonic() - t0), file=sys.stderr, flush=True)
             if interrupted:
                 return finish(130)  # the poll in flight was finished and committed
             threshold = 1 if opts.feeds_once else opts.feeds_max_feed_failures

@@ -46,8 +46,8 @@ from apache_beam.metrics import Metrics
 from newsbeam.schemas import Article, RawDocument
 from newsbeam.transforms import warm
 from newsbeam.transforms.clean_html import ExtractionError, extract_html, looks_like_html
-from newsbeam.transforms.clean_text import clean_text, find_dateline
-from newsbeam.transforms.dates import parse_date_text
+from newsbeam.transforms.clean_text import clean_text
+from newsbeam.transforms.dates import find_dateline, parse_date_text
 from newsbeam.transforms.errors import ERRORS, Rejected, reject
 from newsbeam.transforms.ids import article_id
 from newsbeam.transforms.sandbox import Sandbox, SandboxFailure

@@ -24,7 +24,8 @@ from typing import NamedTuple, Optional
 
 import trafilatura
 
-from newsbeam.transforms.clean_text import clean_paragraphs, is_prose
+from newsbeam.transforms.boilerplate import is_prose
+from newsbeam.transforms.clean_text import clean_paragraphs
 from newsbeam.transforms.errors import Rejected
 from newsbeam.transforms.text import letter_words, line_key
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import re
-from typing import Optional
+from typing import Optional, Sequence
 
 from newsbeam.schemas import to_micros
+from newsbeam.transforms.text import letter_words
 
 # Dates outside this window are junk more often than news: epoch defaults,
 # typos, "impossible" feed dates that parsers turn into plausible wrong ones.
@@ -88,4 +89,36 @@ def parse_date_text(value: Optional[str], now: Optional[dt.datetime] = None) -> 
             return sane_micros(dt.datetime.strptime(cand, fmt), now)
         except ValueError:
             continue
+    return None
+
+
+# A standalone dateline-like line: "Published 12 March 2024", "Oct. 5, 2024 10:00".
+_MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+
+
+_DATE_IN_LINE = re.compile(
+    rf"\b(?:\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|"
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?)",
+    re.I,
+)
+
+
+_DATELINE_LABEL = re.compile(r"^\W*(?:published|posted|updated|last updated|date|on)?\s*:?\s*", re.I)
+
+
+def find_dateline(paragraphs: Sequence[str], max_lines: int = 3) -> Optional[str]:
+    """A publication date written as a dateline near the top of the text.
+
+    Only a line that is (nearly) just a date, or a date at the very start of
+    the first paragraph, counts: dates inside quoted posts or prose are
+    reported events, not publication dates.
+    """
+    for p in list(paragraphs)[:max_lines]:
+        rest = _DATELINE_LABEL.sub("", p.strip(), count=1)
+        m = _DATE_IN_LINE.search(rest)
+        if not m:
+            continue
+        if len(letter_words(p)) <= 8 or m.start() <= 2:
+            return m.group(0)
     return None

@@ -1,4 +1,4 @@
-"""Feed lists, feed documents and item links: plain functions, no Beam.
+"""Feed documents: bytes in, items out; plain functions, no Beam.
 
 Parsing treats every feed as hostile:
 
@@ -11,7 +11,8 @@ Parsing treats every feed as hostile:
   ``timeout`` seconds and ``memory_bytes`` and never the worker;
 * a feed is judged by whether it yields a version and entries, not by
   feedparser's ``bozo`` flag;
-* links are made absolute and only http/https links are kept.
+* links are made absolute and only http/https links are kept
+  (``transforms.links``).
 
 JSON Feed 1.x is parsed here (feedparser does not read it).
 """
@@ -19,14 +20,12 @@ JSON Feed 1.x is parsed here (feedparser does not read it).
 from __future__ import annotations
 
 import json
-import pathlib
 import re
-import xml.etree.ElementTree as ET
 from typing import NamedTuple, Optional
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from newsbeam.transforms.dates import parse_date
 from newsbeam.transforms.errors import Rejected
+from newsbeam.transforms.links import normalise_link, safe_link
 from newsbeam.transforms.sandbox import Sandbox, SandboxFailure
 
 MAX_ITEMS = 1000  # items taken from one feed document
@@ -52,76 +51,6 @@ class ParsedFeed(NamedTuple):
     title: Optional[str]
     items: list  # list[FeedItem]
     truncated: int  # items dropped over the per-feed cap
-
-
-# ---------------------------------------------------------------- feed lists
-
-def read_feed_list(text: str, name: str = "") -> list[str]:
-    """Feed URLs from a ``.txt`` (one a line, ``#`` comments) or ``.opml`` file."""
-    if name.lower().endswith((".opml", ".xml")) or text.lstrip().startswith("<"):
-        if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
-            raise ValueError(f"{name}: OPML with a DOCTYPE is not accepted")
-        try:
-            root = ET.fromstring(text)
-        except ET.ParseError as exc:
-            raise ValueError(f"{name}: not valid OPML: {exc}") from exc
-        return [el.get("xmlUrl").strip() for el in root.iter("outline")
-                if el.get("xmlUrl") and el.get("xmlUrl").strip()]
-    urls = []
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip() if line.lstrip().startswith("#") else line.strip()
-        if line:
-            urls.append(line.split()[0])
-    return urls
-
-
-def resolve_feeds(args: list[str]) -> list[str]:
-    """URLs given directly or in .txt/.opml files, in order, without repeats.
-
-    Raises ValueError for a missing file or an argument that is neither.
-    """
-    urls: list[str] = []
-    for arg in args:
-        if "://" in arg:
-            urls.append(arg)
-            continue
-        path = pathlib.Path(arg)
-        if not path.is_file():
-            raise ValueError(f"feed list not found (and not a URL): {arg}")
-        urls.extend(read_feed_list(path.read_text(encoding="utf-8", errors="replace"), arg))
-    return list(dict.fromkeys(urls))
-
-
-# ---------------------------------------------------------------- links
-
-_TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid)$", re.I)
-
-
-def safe_link(link: Optional[str], base: str) -> Optional[str]:
-    """``link`` made absolute against ``base``; None unless http/https with a host."""
-    if not link or not isinstance(link, str):
-        return None
-    try:
-        absolute = urljoin(base, link.strip())
-        parts = urlsplit(absolute)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return absolute
-
-
-def normalise_link(url: str) -> str:
-    """The item key: lower-case scheme/host, no default port, fragment or tracking params."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    port = parts.port
-    netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) \
-        else f"{host}:{port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not _TRACKING.match(k)])
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
 def item_locator(item: FeedItem) -> Optional[str]:

@@ -273,6 +273,12 @@ def _records_after(out: str, seq: int, names: Optional[list[tuple[int, str]]] = 
             yield json.loads(read_bytes(path))
 
 
+def committed_since(out: str, seq: int) -> list[StagedFile]:
+    """Every file committed after log position ``seq``, with its row count: what
+    a command wrote, asked of the log rather than of the pipeline's counters."""
+    return [StagedFile(**f) for record in _records_after(out, seq) for f in record["files"]]
+
+
 class Run(NamedTuple):
     """One run: a backfill, a feed poll, or a streaming job (whose windows share it).
 

@@ -12,7 +12,7 @@ import json
 import sys
 import time
 
-from newsbeam.transforms.tag import load_model
+from newsbeam.transforms.spacy_model import load_model
 
 
 def main(argv: list[str]) -> int:

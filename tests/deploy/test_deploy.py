@@ -20,9 +20,11 @@ from pathlib import Path
 import apache_beam
 import pytest
 
-from newsbeam.pipeline import cli
+from newsbeam.pipeline import cli, command
 from newsbeam.pipeline.options import NewsbeamOptions, make_options
 from tests import REPO
+
+pytestmark = pytest.mark.slow  # real newsbeam runs end to end
 
 DEPLOY = REPO / "deploy"
 DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
@@ -144,7 +146,7 @@ def test_backfill_template_parameters_are_accepted_by_the_cli():
     argv = launch.to_cli("backfill", template_argv + DATAFLOW_FLAGS)
     assert argv[0] == "backfill"
 
-    parser = cli._command_parser("newsbeam backfill", "inputs", "")
+    parser = command._command_parser("newsbeam backfill", "inputs", "")
     args = parser.parse_args(argv[1:])  # exits (fails the test) on an unknown flag
     assert args.inputs == EXAMPLES["inputs"].split(",")
     opts = make_options([a for a in argv[1:] if a.startswith("--") and a != "--no_progress"])
@@ -165,7 +167,7 @@ def test_ingest_template_parameters_are_accepted_by_the_cli():
     launch = _launch_module()
     template_argv = [f"--{p['name']}={EXAMPLES[p['name']]}" for p in data["parameters"]]
     argv = launch.to_cli("ingest", template_argv + DATAFLOW_FLAGS + ["--streaming"])
-    parser = cli._command_parser("newsbeam ingest", "feeds", "")
+    parser = command._command_parser("newsbeam ingest", "feeds", "")
     status = None
     try:
         parser.parse_args(argv[1:])

@@ -13,6 +13,8 @@ from newsbeam.schemas import Article, arrow_schema
 from tests import SEEDS
 from tests.warehouse_check import table_rows
 
+pytestmark = pytest.mark.slow  # real newsbeam runs end to end
+
 PARTITION = re.compile(r"^articles/date=\d{4}-\d{2}-\d{2}/theme=[a-z-]+/part-[^/]+\.parquet$")
 
 
@@ -96,7 +98,8 @@ def test_summary_lists_the_reason_of_every_error_row_with_its_stage(tmp_path, ca
     inputs = tmp_path / "in"
     inputs.mkdir()
     (inputs / "empty.txt").write_bytes(b"")
-    (inputs / "short.txt").write_text("A title\n\nFar too short to be an article.\n")
+    (inputs / "short.txt").write_text(
+        "A harbour vote\n\nThe council met on Tuesday and voted to rebuild the harbour wall.\n")
     assert main(["backfill", str(inputs), "--out", str(tmp_path / "w"), "--no_progress"]) == 0
     assert "error reasons: clean:too_short 1, read:empty 1" in capsys.readouterr().out
 
@@ -122,7 +125,7 @@ def test_worker_processes_do_not_flood_the_terminal(tmp_path, capfd):
 def test_runner_names_are_resolved_as_beam_resolves_them():
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from newsbeam.pipeline.cli import runner_name, runs_locally
+    from newsbeam.pipeline.command import runner_name, runs_locally
 
     for flags in ([], ["--runner=DirectRunner"], ["--runner=directrunner"], ["--runner=direct"]):
         assert runner_name(PipelineOptions(flags)) == "direct"

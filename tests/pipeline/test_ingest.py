@@ -15,12 +15,14 @@ import pytest
 
 from newsbeam.pipeline.cli import main
 from newsbeam.schemas import RawDocument
-from newsbeam.transforms.feed_parse import normalise_link
 from newsbeam.transforms.feeds import FeedStatus  # noqa: F401  (registers its coder)
 from newsbeam.transforms.ids import article_id
+from newsbeam.transforms.links import normalise_link
 from tests import REPO, SEEDS
 from tests.feedserver import FeedServer, Reply, Route, page, rss, story
 from tests.warehouse_check import assert_exactly_once, table_rows
+
+pytestmark = pytest.mark.slow  # real newsbeam runs end to end
 
 COMMON = ["--allow_private_addresses", "--per_host_delay", "0", "--no_progress"]
 DATE = "Mon, 06 Jan 2025 10:00:00 GMT"

@@ -26,6 +26,8 @@ from tests import REPO, SEEDS
 from tests.pipeline.synthetic_news import write_corpus
 from tests.warehouse_check import table_rows
 
+pytestmark = pytest.mark.slow  # real newsbeam runs end to end
+
 SYNTHETIC_ARTICLES = 300
 
 RUNNERS = {

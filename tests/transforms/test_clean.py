@@ -9,7 +9,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from newsbeam.schemas import Article, RawDocument
+from newsbeam.schemas import Article
 from newsbeam.transforms.clean import (
     CleanArticles,
     CleanConfig,
@@ -21,6 +21,7 @@ from newsbeam.transforms.clean import (
 from newsbeam.transforms.dates import parse_date_text
 from newsbeam.transforms.ids import article_id
 from newsbeam.transforms.sandbox import Sandbox, SandboxFailure
+from tests.records import raw_document
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ARTICLE_HTML = (FIXTURES / "article.html").read_text(encoding="utf-8")
@@ -37,8 +38,9 @@ BODY = ("The town council of Port Ellery voted on Tuesday to rebuild the sea wal
 
 def raw(kind="text", body=TEXT, title=None, summary=None, url=None, published_at=None, date_source=None,
         locator="file:///data/a.txt"):
-    return RawDocument(source="data/a.txt", locator=locator, url=url, kind=kind, title=title, body=body,
-                       summary=summary, published_at=published_at, date_source=date_source, ingested_at=1_700_000_000_000_000)
+    return raw_document(locator=locator, url=url, kind=kind, title=title, body=body, summary=summary,
+                        published_at=published_at, date_source=date_source,
+                        ingested_at=1_700_000_000_000_000)
 
 
 def expected_text_article(r):

@@ -12,6 +12,7 @@ import pytest
 from newsbeam.schemas import RawDocument
 from newsbeam.transforms.clean import clean_document
 from tests import REPO, SEED_FILES
+from tests.records import raw_document
 
 GOLDEN = REPO / "tests" / "golden"
 
@@ -25,9 +26,8 @@ MUST_GO = [
 
 
 def _raw(path: Path) -> RawDocument:
-    return RawDocument(source=str(path), locator=path.as_uri(), url=None, kind="text", title=None,
-                       body=path.read_text(encoding="utf-8"), summary=None, published_at=None,
-                       date_source=None, ingested_at=0)
+    return raw_document(source=str(path), locator=path.as_uri(),
+                        body=path.read_text(encoding="utf-8"), ingested_at=0)
 
 
 @pytest.mark.parametrize("seed", SEED_FILES, ids=lambda p: p.stem)

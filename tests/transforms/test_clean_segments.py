@@ -2,7 +2,8 @@
 
 import pytest
 
-from newsbeam.transforms.clean_text import clean_text, is_data, off_topic_segments
+from newsbeam.transforms.clean_text import clean_text, is_data
+from newsbeam.transforms.coherence import off_topic_segments
 
 HEADLINE = "Harbour authority approves deep-water berth for Northport container ships"
 STORY = [

@@ -1,14 +1,9 @@
 """Plain-function tests of the plain-text cleaner (no Beam)."""
 
-from newsbeam.transforms.clean_text import (
-    clean_paragraphs,
-    clean_text,
-    coherence_scores,
-    find_dateline,
-    is_boilerplate,
-    is_prose,
-    near_title,
-)
+from newsbeam.transforms.boilerplate import is_boilerplate, is_prose
+from newsbeam.transforms.clean_text import clean_paragraphs, clean_text
+from newsbeam.transforms.coherence import coherence_scores, near_title
+from newsbeam.transforms.dates import find_dateline
 
 HEADLINE = "City council approves new tram line to the airport"
 LEAD = [

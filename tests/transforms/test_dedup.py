@@ -17,7 +17,7 @@ from newsbeam.schemas import Article, Duplicate, IndexEntry, to_table
 from newsbeam.transforms import dedup_core as core
 from newsbeam.transforms.dedup import Deduplicate, ReadIndex, read_index_table
 from newsbeam.transforms.warehouse import Run
-from tests import SEED_FILES
+from tests import SEED_FILES, records
 
 INGESTED = 1_700_000_000_000_000
 DAY = 86_400_000_000
@@ -25,12 +25,8 @@ DAY = 86_400_000_000
 
 def article(aid: str, text: str, *, published: int | None = None, source: str | None = None,
             ingested: int = INGESTED) -> Article:
-    return Article(
-        article_id=aid, url=f"file:///{aid}", source=source or f"in/{aid}.txt", title=f"title {aid}",
-        text=text, published_at=published, date_source="text" if published else "ingested",
-        ingested_at=ingested, language="en", themes=[], entities=[],
-        word_count=np.int32(len(text.split())), duplicates=[], theme_scores=[], text_source="file",
-        author=None, site_name=None, content_hash="", page_status=None)
+    return records.article(aid, text=text, source=source or f"in/{aid}.txt", published_at=published,
+                           date_source="text" if published else "ingested", ingested_at=ingested)
 
 
 def seed(i: int, **kw) -> Article:

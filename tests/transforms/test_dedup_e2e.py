@@ -5,9 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from newsbeam.pipeline import cli
 from tests import SEEDS
 from tests.warehouse_check import table_rows
+
+pytestmark = pytest.mark.slow  # real newsbeam runs end to end
 
 
 def test_second_backfill_recognises_old_articles(tmp_path, capsys):

@@ -12,15 +12,8 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from newsbeam.schemas import RawDocument
 from newsbeam.transforms import feed_state, warehouse
-from newsbeam.transforms.feed_parse import (
-    FeedRejected,
-    ParserProcess,
-    defuse,
-    normalise_link,
-    read_feed_list,
-    resolve_feeds,
-    safe_link,
-)
+from newsbeam.transforms.feed_lists import read_feed_list, resolve_feeds
+from newsbeam.transforms.feed_parse import FeedRejected, ParserProcess, defuse
 from newsbeam.transforms.feeds import (
     FetchArticles,
     PollSettings,
@@ -33,6 +26,8 @@ from newsbeam.transforms.feeds import (
 )
 from newsbeam.transforms.fetch import FetchConfig, Fetcher
 from newsbeam.transforms.ids import article_id
+from newsbeam.transforms.links import normalise_link, safe_link
+from tests.records import raw_document
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 BASE = "http://example.org/feed"
@@ -210,8 +205,8 @@ def test_backoff_grows_and_honours_retry_after():
 
 
 def _raw(link: str) -> RawDocument:
-    return RawDocument("http://f.example/rss", normalise_link(link), link, "feed", "t", "",
-                       "s", None, None, 1)
+    return raw_document(source="http://f.example/rss", locator=normalise_link(link), url=link,
+                        kind="feed", title="t", summary="s", ingested_at=1)
 
 
 def _commit_state(out: str, run_id: str, seen, feeds) -> None:

@@ -12,15 +12,11 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from newsbeam.schemas import Article
 from newsbeam.transforms import tag
-from newsbeam.transforms.tag import (
-    UNCLASSIFIED,
-    TagArticles,
-    ThemeScorer,
-    article_text,
-    extract_entities,
-    load_model,
-)
-from tests import SEED_FILES
+from newsbeam.transforms.entities import extract_entities
+from newsbeam.transforms.spacy_model import load_model
+from newsbeam.transforms.tag import TagArticles, article_text
+from newsbeam.transforms.themes import UNCLASSIFIED, ThemeScorer
+from tests import SEED_FILES, records
 from tests.transforms.tag_examples import SHORT_ITEMS, THEME_EXAMPLES
 
 IPTC_SLUGS = {
@@ -47,13 +43,8 @@ def themes_of(nlp, scorer, title, body):
 
 
 def make_article(article_id: str, title: str, text: str) -> Article:
-    return Article(
-        article_id=article_id, url=f"file:///{article_id}.txt", source=f"{article_id}.txt", title=title,
-        text=text, published_at=None, date_source="ingested", ingested_at=1_700_000_000_000_000,
-        language="en", themes=[], entities=[], word_count=np.int32(len(text.split())), duplicates=[],
-        theme_scores=[], text_source="file", author=None, site_name=None, content_hash="",
-        page_status=None,
-    )
+    return records.article(article_id, url=f"file:///{article_id}.txt", source=f"{article_id}.txt",
+                           title=title, text=text, ingested_at=1_700_000_000_000_000)
 
 
 # --------------------------------------------------------------------------- lexicon

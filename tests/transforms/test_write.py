@@ -11,15 +11,16 @@ from apache_beam.testing.util import assert_that, equal_to
 from newsbeam.schemas import Article, Duplicate, ErrorRecord, IndexEntry, arrow_schema, from_table
 from newsbeam.transforms import warehouse
 from newsbeam.transforms.write import BeginRun, CommitRun, WriteWarehouse, partition_of
+from tests import records
 
 DAY = int(dt.datetime(2024, 10, 23, 23, 59, tzinfo=dt.timezone.utc).timestamp() * 1e6)
 INGESTED = int(dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.timezone.utc).timestamp() * 1e6)
 
 
 def article(aid, themes, published=None):
-    return Article(aid, f"https://e.org/{aid}", f"in/{aid}.txt", f"T {aid}", "Body.", published,
-                   "html" if published else "ingested", INGESTED, "en", themes, [],
-                   np.int32(1), [], [], "file", None, None, f"h{aid}", None)
+    return records.article(aid, url=f"https://e.org/{aid}", title=f"T {aid}",
+                           published_at=published, date_source="html" if published else "ingested",
+                           themes=themes, content_hash=f"h{aid}")
 
 
 def test_partition_of_prefers_publication_date_and_first_theme():
