@@ -205,7 +205,7 @@ def summarize(written: list[warehouse.StagedFile], counters: dict[tuple[str, str
     for f in written:
         tables[f.table] = tables.get(f.table, 0) + f.rows
         if f.table == "articles":  # articles/date=D/theme=T/part-….parquet
-            date, theme = (part.split("=", 1)[1] for part in f.relpath.split("/")[1:3])
+            date, theme = (part.split("=", 1)[1] for part in f.path.split("/")[1:3])
             partitions[date, theme] = partitions.get((date, theme), 0) + f.rows
     lines = [f"newsbeam: wrote {tables.get('articles', 0)} article rows to {out} in {seconds:.1f}s"]
     for date, theme in sorted(partitions):

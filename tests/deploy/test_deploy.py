@@ -24,7 +24,7 @@ from newsbeam.pipeline import cli, command
 from newsbeam.pipeline.options import NewsbeamOptions, make_options
 from tests import REPO
 
-pytestmark = pytest.mark.slow  # real newsbeam runs end to end
+pytestmark = pytest.mark.slow  # builds the sdist workers install; runs the CLI's parser
 
 DEPLOY = REPO / "deploy"
 DOCKERFILE = DEPLOY / "docker" / "Dockerfile"

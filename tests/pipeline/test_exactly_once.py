@@ -20,6 +20,8 @@ import pytest
 from tests import REPO, SEED_FILES
 from tests.warehouse_check import assert_exactly_once, tally
 
+pytestmark = pytest.mark.slow  # real newsbeam processes, killed and restarted
+
 INPUTS = 8  # 5 seeds, an exact copy, an empty file, broken JSON
 
 
@@ -89,7 +91,6 @@ POINTS = {
 }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("point", list(POINTS))
 def test_kill_at_any_step_then_restart_counts_each_input_once(point, inputs, operations,
                                                                tmp_path):
@@ -107,7 +108,6 @@ def test_kill_at_any_step_then_restart_counts_each_input_once(point, inputs, ope
     assert_exactly_once(str(tmp_path), INPUTS)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("fault,point", [
     ("enospc", "staging an article file"), ("enospc", "writing the commit record"),
     ("eio", "the commit (link)"), ("eio", "publishing an article file"),

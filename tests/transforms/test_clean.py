@@ -186,6 +186,7 @@ def test_cleaner_stops_a_document_past_its_time_limit():
         assert cleaner.clean(raw(kind="html", body=page))[:2] == ("error", "timeout")
 
 
+@pytest.mark.slow  # seconds of extraction
 def test_huge_page_is_cleaned_within_limit():
     para = "<p>" + "The council met again on Tuesday to discuss the harbour wall and its costs. " * 20 + "</p>"
     page = "<html><body>" + para * 3000 + "</body></html>"  # ~4.6 MB

@@ -19,6 +19,10 @@ from newsbeam.transforms.dedup import Deduplicate, ReadIndex, read_index_table
 from newsbeam.transforms.warehouse import Run
 from tests import SEED_FILES, records
 
+# Runs of the whole dedup graph (some 40 keyed stages): slow; the functions
+# behind it are unit-tested in test_dedup_core.py.
+whole_graph = pytest.mark.slow
+
 INGESTED = 1_700_000_000_000_000
 DAY = 86_400_000_000
 
@@ -77,6 +81,7 @@ def run(p, articles, **kw):
     return p | "Articles" >> beam.Create(articles) | "Dedup" >> Deduplicate(**kw)
 
 
+@whole_graph
 def test_seeds_none_merge():
     seeds = [seed(i) for i in range(5)]
     with TestPipeline() as p:
@@ -114,6 +119,7 @@ def composite_case():
     return articles, expected_articles, expected_dups, [index_entry(a) for a in (s0, s1, early2, s3)]
 
 
+@whole_graph
 def test_composite_strict_output():
     articles, exp_articles, exp_dups, exp_index = composite_case()
     with TestPipeline() as p:
@@ -123,6 +129,7 @@ def test_composite_strict_output():
         assert_that(out["index"], equal_to(exp_index), label="Index")
 
 
+@whole_graph
 def test_composite_same_output_with_two_workers_and_shuffled_input():
     articles, exp_articles, exp_dups, exp_index = composite_case()
     opts = PipelineOptions(["--direct_num_workers=2", "--direct_running_mode=multi_threading"])
@@ -133,6 +140,7 @@ def test_composite_same_output_with_two_workers_and_shuffled_input():
         assert_that(out["index"], equal_to(exp_index), label="Index")
 
 
+@whole_graph
 def test_threshold_is_configurable():
     s1 = seed(1, published=DAY)
     near1 = edited_copy(s1, "near1", published=2 * DAY)
@@ -159,6 +167,7 @@ def write_index(entries: list[IndexEntry], path: Path) -> None:
     pq.write_table(to_table(IndexEntry, entries), path)
 
 
+@whole_graph
 def test_second_run_recognises_first_runs_articles(tmp_path):
     first = [seed(i, published=(10 + i) * DAY) for i in range(5)]
     # run 1: what the warehouse writer persists is the index output
@@ -208,6 +217,7 @@ def test_index_entries_before_the_window_come_without_signatures(tmp_path):
     assert read_index_table(_Readable(tmp_path / "mixed.parquet")) == [index_entry(a), index_entry(b)]
 
 
+@whole_graph
 def test_window_bounds_near_duplicates_not_reads_or_exact_copies(tmp_path):
     first = [seed(i, published=(10 + i) * DAY) for i in range(5)]
     write_index([index_entry(a) for a in first], tmp_path / "_index" / "run1.parquet")
@@ -232,6 +242,7 @@ def test_window_bounds_near_duplicates_not_reads_or_exact_copies(tmp_path):
         assert counters["already_in_warehouse"] == 1
 
 
+@whole_graph
 def test_window_keeps_this_runs_near_copies_of_an_old_exact_copy(tmp_path):
     # Old A is outside the window; this run has an exact copy of A and a near copy
     # of it: the near copy still joins the group, whose representative is A.
@@ -250,6 +261,7 @@ def test_window_keeps_this_runs_near_copies_of_an_old_exact_copy(tmp_path):
         ]), label="Duplicates")
 
 
+@whole_graph
 def test_index_pattern_matching_nothing_is_a_first_run(tmp_path):
     seeds = [seed(i) for i in range(2)]
     with TestPipeline() as p:
