@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     times = {}
     for n in (int(s) for s in args.sizes.split(",")):
-        cmd = [sys.executable, __file__, "--n", str(n), "--eval-dir", str(args.eval_dir),
+        cmd = [sys.executable, "-m", "benchmarks.dedup", "--n", str(n), "--eval-dir", str(args.eval_dir),
                "--seed", str(args.seed), "--modes", args.modes] + (["--e2e"] if args.e2e else [])
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         if proc.returncode:
