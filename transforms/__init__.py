@@ -1,4 +1,5 @@
-"""The pipeline's stages, one composite PTransform per module.
+"""The pipeline's stages (one composite PTransform per stage module) and the
+plain code behind them (see ARCHITECTURE.md for which module holds what).
 
 Stage contracts (each composite returns a dict of PCollections):
 
@@ -7,7 +8,8 @@ Stage contracts (each composite returns a dict of PCollections):
 * ``dedup.Deduplicate``   : Article          -> {"articles": Article, "duplicates": Duplicate,
                                                  "index": IndexEntry}
 * ``tag.TagArticles``     : Article          -> {"articles": Article, "errors": ErrorRecord}
-* ``write.WriteWarehouse``: the dicts above  -> written file paths
+* ``write.WriteWarehouse``: the dicts above  -> StagedFile per file staged;
+  ``write.CommitRun`` commits them
 
 Articles leave ``clean`` with ``themes``/``entities``/``theme_scores``/``duplicates``
 empty and ``content_hash`` empty; ``dedup`` fills ``content_hash`` and

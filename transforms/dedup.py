@@ -14,10 +14,10 @@ Out: ``{"articles": Article, "duplicates": Duplicate, "index": IndexEntry}``
   (estimated Jaccard to the kept row, 1.0 for exact copies);
 * ``index``: one per newly kept article, for later runs.
 
-With ``signatures_since`` set (the CLI's ``--dedup_window_days``), index entries
-ingested before it are matched by id and content hash only: the near-duplicate
-search across runs covers the window, and a run's cost stops growing with the
-warehouse.
+With ``signature_window`` set (the CLI's ``--dedup_window_days``), index entries
+ingested that long before the run started are matched by id and content hash
+only: the near-duplicate search across runs covers the window, and a run's cost
+stops growing with the warehouse.
 
 Nothing is rejected. An article whose ``article_id`` is already in the index is
 the same input read again: it yields nothing and counts as
