@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import os
 import re
+import signal
 import sys
 import tempfile
 import threading
@@ -150,33 +151,41 @@ def run_with_progress(p: beam.Pipeline, progress_dir: Optional[str], total_files
             done.set()
 
     with _worker_output_to_log(_worker_processes(p)) as (terminal, log_path):
-        worker = threading.Thread(target=target, name="newsbeam-pipeline", daemon=True)
-        worker.start()
-        interrupted = False
-        bar = None
-        if progress_dir:
-            from tqdm import tqdm
+        interrupts = 0
 
-            bar = tqdm(total=total_files, unit="file", desc="reading", file=terminal,
-                       dynamic_ncols=True, disable=not terminal.isatty())
+        def on_ctrl_c(signum, frame):
+            # A flag, not an exception: a KeyboardInterrupt raised inside a
+            # lock or Event wait can leave it half-released and hang the run.
+            nonlocal interrupts
+            interrupts += 1
+            if interrupts > 1:
+                raise KeyboardInterrupt
+            print("\nnewsbeam: interrupted: writing what is in flight "
+                  "(Ctrl-C again to abort)", file=terminal, flush=True)
+
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, on_ctrl_c) if in_main else None
+        bar = None
         try:
-            while not done.is_set():
-                try:
-                    if bar is not None:
-                        counts = read_progress(progress_dir)
-                        bar.n = min(counts.get("read", 0), bar.total or 0) if total_files else 0
-                        bar.set_postfix(tagged=counts.get("tagged", 0), refresh=False)
-                        bar.refresh()
-                    done.wait(0.5)
-                except KeyboardInterrupt:
-                    if interrupted:
-                        raise
-                    interrupted = True
-                    print("\nnewsbeam: interrupted: writing what is in flight "
-                          "(Ctrl-C again to abort)", file=terminal, flush=True)
+            worker = threading.Thread(target=target, name="newsbeam-pipeline", daemon=True)
+            worker.start()
+            if progress_dir:
+                from tqdm import tqdm
+
+                bar = tqdm(total=total_files, unit="file", desc="reading", file=terminal,
+                           dynamic_ncols=True, disable=not terminal.isatty())
+            while not done.wait(0.5):
+                if bar is not None:
+                    counts = read_progress(progress_dir)
+                    bar.n = min(counts.get("read", 0), bar.total or 0) if total_files else 0
+                    bar.set_postfix(tagged=counts.get("tagged", 0), refresh=False)
+                    bar.refresh()
         finally:
+            if in_main:
+                signal.signal(signal.SIGINT, previous)
             if bar is not None:
                 bar.close()
+        interrupted = interrupts > 0
     if "error" in outcome:
         if log_path:
             print(f"newsbeam: the workers' log is in {log_path}", file=sys.stderr)

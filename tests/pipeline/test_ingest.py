@@ -406,6 +406,34 @@ def test_real_news_pages_behind_feed_items_are_extracted(tmp_path):
             assert len(gold & got) / len(gold) >= 0.8, (pid, len(gold & got) / len(gold))
 
 
+def test_a_second_ctrl_c_aborts_and_the_next_start_loses_and_repeats_nothing(tmp_path):
+    n_items = 6
+    with FeedServer() as s:
+        s.routes["/feed.xml"] = Route(rss([_item(s, i) for i in range(n_items)]), etag='"e"')
+        for i in range(n_items):  # slow pages: the poll is still running at the Ctrl-Cs
+            s.routes[f"/a/{i}"] = Route(page(f"Story {i}", story(i)), "text/html")
+            s.routes[f"/a/{i}"].script = [Reply(200, page(f"Story {i}", story(i)),
+                                                {"Content-Type": "text/html"}, delay=2.0)]
+        cmd = [sys.executable, "-c", "import sys; from newsbeam.pipeline.cli import main; "
+               "sys.exit(main(sys.argv[1:]))", "ingest", s.url("/feed.xml"), "--out",
+               str(tmp_path), "--interval", "600", *COMMON]
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while not s.requests_for("/a/0") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err.decode()[-2000:]
+        assert time.monotonic() - started < 30  # aborted, not finished
+        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
+        assert_exactly_once(str(tmp_path), n_items)
+        ids = sorted(r["article_id"] for r in table_rows(tmp_path, "articles", ["article_id"]))
+        assert ids == _ids(s, range(n_items))
+
+
 def test_ctrl_c_finishes_the_poll_in_flight_then_stops(tmp_path):
     n_items = 6
     with FeedServer() as s:
