@@ -64,7 +64,7 @@ def backfill(argv: Sequence[str]) -> int:
         t0 = time.monotonic()
         result, interrupted = run_with_progress(p, progress_dir if show else None, total)
         seconds = time.monotonic() - t0
-    written = warehouse.committed_since(opts.out, run.base)
+    _, written = warehouse.committed_since(opts.out, run.base)
     print(summarize(written, run_counters(result), opts.out, seconds))
     return 130 if interrupted else 0
 

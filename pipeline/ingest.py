@@ -127,15 +127,16 @@ def _follow_locally(options, feeds, opts: IngestOptions, nb: NewsbeamOptions) ->
     """
     totals: dict = {}
     started = time.monotonic()
-    first = warehouse.last_seq(nb.out)  # the writer lock is held: later commits are ours
+    # The writer lock is held: every commit after this position is ours.
+    position, written = warehouse.last_seq(nb.out), []
     poll = 0
     # A bounded pipeline per poll: the local runner only hands a
     # PeriodicImpulse's output on once the impulse ends.
     polls = RepeatedRun(options, lambda p: build_ingest(p, feeds, opts, nb))
 
     def finish(code: int) -> int:
-        written = warehouse.committed_since(nb.out, first)
-        report = summarize(written, totals, nb.out, time.monotonic() - started)
+        _, late = warehouse.committed_since(nb.out, position)  # a poll cut short by Ctrl-C
+        report = summarize(written + late, totals, nb.out, time.monotonic() - started)
         failing = failing_feeds(nb.out, feeds)
         print(report + ("\n" + failing_report(failing) if failing else ""))
         return code
@@ -146,13 +147,14 @@ def _follow_locally(options, feeds, opts: IngestOptions, nb: NewsbeamOptions) ->
             tick_start = time.time()
             # The first poll's time includes building the graph (before the loop).
             t0 = started if poll == 1 else time.monotonic()
-            before = warehouse.last_seq(nb.out)
             result, interrupted = run_with_progress(polls.pipeline, None, 0, polls.run)
+            position, this_poll = warehouse.committed_since(nb.out, position)
+            written += this_poll
             counters = run_counters(result)
             for key, value in counters.items():
                 totals[key] = totals.get(key, 0) + value
-            print(status_line(warehouse.committed_since(nb.out, before), counters, poll,
-                              time.monotonic() - t0), file=sys.stderr, flush=True)
+            print(status_line(this_poll, counters, poll, time.monotonic() - t0), file=sys.stderr,
+                  flush=True)
             if interrupted:
                 return finish(130)  # the poll in flight was finished and committed
             threshold = 1 if opts.feeds_once else opts.feeds_max_feed_failures

@@ -273,10 +273,15 @@ def _records_after(out: str, seq: int, names: Optional[list[tuple[int, str]]] = 
             yield json.loads(read_bytes(path))
 
 
-def committed_since(out: str, seq: int) -> list[StagedFile]:
-    """Every file committed after log position ``seq``, with its row count: what
-    a command wrote, asked of the log rather than of the pipeline's counters."""
-    return [StagedFile(**f) for record in _records_after(out, seq) for f in record["files"]]
+def committed_since(out: str, seq: int) -> tuple[int, list[StagedFile]]:
+    """The newest log position and every file committed after ``seq``, with its
+    row count: what a command wrote, asked of the log rather than of the
+    pipeline's counters. The position is where the next question starts."""
+    files = []
+    for record in _records_after(out, seq):
+        seq = max(seq, record["seq"])
+        files += [StagedFile(**f) for f in record["files"]]
+    return seq, files
 
 
 class Run(NamedTuple):

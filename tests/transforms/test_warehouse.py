@@ -98,6 +98,17 @@ def test_nothing_is_visible_before_the_commit(tmp_path):
     assert (record["run_id"], record["base"], len(record["files"])) == ("r1", 0, 3)
 
 
+def test_committed_since_lists_the_files_of_later_commits_and_the_newest_position(tmp_path):
+    out = str(tmp_path)
+    first = _stage_run(out, "r1", 2)
+    warehouse.commit(out, "r1", warehouse.begin(out, "r1"), first)
+    second = _stage_run(out, "r2", 3)
+    warehouse.commit(out, "r2", warehouse.begin(out, "r2"), second)
+    assert warehouse.committed_since(out, 0) == (2, sorted(first) + sorted(second))
+    assert warehouse.committed_since(out, 1) == (2, sorted(second))
+    assert warehouse.committed_since(out, 2) == (2, [])
+
+
 def test_a_committed_run_interrupted_while_publishing_is_rolled_forward(tmp_path):
     out = str(tmp_path)
     base = warehouse.begin(out, "r1")
