@@ -13,6 +13,13 @@ article nor a duplicate row), rows out vs stories, the stage's wall time and the
 subprocess's peak RSS (with its worker processes), recall per variant kind, and
 whether both modes gave the same rows. The last line is the 10k/1k time ratio.
 
+Besides the corpus's variants, ``--form-share`` of the originals (default 0.1)
+get three copies that differ only in form: ``form_wrap70`` (hard-wrapped at 70
+columns, blank lines between paragraphs), ``form_crlf`` (CRLF line ends) and
+``form_retypeset`` (typographic quotes, NBSP after commas, soft hyphens inside
+words, indented first lines). Their recall by variant (merged with the
+original as ``exact`` or ``near``) is printed with the others; target 0.99.
+
 ``--e2e`` instead runs ``pipeline.cli.main(["backfill", TXT_DIR, "--out", ...])``
 (read -> clean -> dedup -> tag -> write) on the corpus as ``.txt`` files and scores
 the warehouse it writes (needs the pipeline on this branch).
@@ -24,10 +31,12 @@ import argparse
 import collections
 import datetime as dt
 import json
+import random
 import resource
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -45,6 +54,35 @@ def pair_scores(truth: dict[str, str], pred: dict[str, str]) -> tuple[float, flo
     p_pairs = pairs(collections.Counter(pred[d] for d in docs if d in pred))
     t_pairs = pairs(collections.Counter(truth[d] for d in docs))
     return (both / p_pairs if p_pairs else 1.0), (both / t_pairs if t_pairs else 1.0)
+
+
+def _form_variants() -> dict:
+    from benchmarks.lib.forms import soft_hyphens, typographic
+    from benchmarks.neardup_corpus import paragraphs
+
+    def retypeset(rng, text):
+        return "\n\n".join("    " + soft_hyphens(rng, typographic(p)).replace(", ", ",\u00a0")
+                             for p in paragraphs(text))
+    return {
+        "form_wrap70": lambda rng, text: "\n\n".join(
+            textwrap.fill(p, 70, break_long_words=False) for p in paragraphs(text)),
+        "form_crlf": lambda rng, text: text.replace("\n", "\r\n"),
+        "form_retypeset": retypeset,
+    }
+
+
+def add_form_variants(records: list[dict], share: float, seed: int) -> list[dict]:
+    """``records`` plus, for ``share`` of the originals, one copy per change of form."""
+    rng = random.Random(f"forms|{seed}")
+    forms = _form_variants()
+    out = list(records)
+    for r in records:
+        if r["variant"] != "original" or rng.random() >= share:
+            continue
+        for kind, change in forms.items():
+            out.append({**r, "id": f"nd-{len(out):06d}", "text": change(rng, r["text"]), "variant": kind,
+                        "source": f"{r['source']}/{kind}", "url": f"{r['url']}/{kind}"})
+    return out
 
 
 def _micros(iso: str | None) -> int | None:
@@ -114,7 +152,7 @@ def run_e2e(records: list[dict], workdir: Path) -> tuple[dict[str, str], float]:
 
 def worker(args) -> None:
     from benchmarks.neardup_corpus import build, load_bbc
-    records = build(load_bbc(args.eval_dir), args.n, args.seed)
+    records = add_form_variants(build(load_bbc(args.eval_dir), args.n, args.seed), args.form_share, args.seed)
     truth = {r["id"]: r["cluster"] for r in records}
     exact_truth = {r["id"]: r["exact_cluster"] for r in records}
     results = []
@@ -151,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modes", default="single,multi")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--e2e", action="store_true")
+    ap.add_argument("--form-share", type=float, default=0.1,
+                    help="share of originals that get copies differing only in form")
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)  # worker subprocess
     args = ap.parse_args(argv)
     if args.n:
@@ -162,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     times = {}
     for n in (int(s) for s in args.sizes.split(",")):
         cmd = [sys.executable, "-m", "benchmarks.dedup", "--n", str(n), "--eval-dir", str(args.eval_dir),
-               "--seed", str(args.seed), "--modes", args.modes] + (["--e2e"] if args.e2e else [])
+               "--seed", str(args.seed), "--modes", args.modes, "--form-share", str(args.form_share)] + (
+                   ["--e2e"] if args.e2e else [])
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         if proc.returncode:
             print(proc.stderr[-3000:], file=sys.stderr)

@@ -17,7 +17,7 @@ from newsbeam.pipeline.options import (
     poll_settings,
 )
 from newsbeam.transforms import warehouse
-from newsbeam.transforms.clean import CleanArticles, CleanConfig
+from newsbeam.transforms.clean import CleanArticles, CleanConfig, CountLowKept
 from newsbeam.transforms.dedup import Deduplicate
 from newsbeam.transforms.feeds import (
     FetchArticles,
@@ -62,8 +62,8 @@ def clean_dedup_tag_write(documents: beam.PCollection, earlier_errors: tuple, op
     window of the documents; what the warehouse holds is read again for each.
     """
     recorded = documents.pipeline | "ReadRecordedIds" >> ReadRecordedIds(opts.out, runs=runs)
-    cleaned = documents | "CleanArticles" >> CleanArticles(
-        CleanConfig(**_given(timeout_seconds=opts.extract_timeout)))
+    clean_config = CleanConfig(**_given(timeout_seconds=opts.extract_timeout))
+    cleaned = documents | "CleanArticles" >> CleanArticles(clean_config)
     deduped = cleaned["articles"] | "Deduplicate" >> Deduplicate(
         index_pattern=warehouse.table_pattern(opts.out, "_index"), recorded=recorded,
         runs=runs, signature_window=signature_window(opts),
@@ -72,7 +72,9 @@ def clean_dedup_tag_write(documents: beam.PCollection, earlier_errors: tuple, op
     tagged = deduped["articles"] | "TagArticles" >> TagArticles(
         **_given(model=opts.spacy_model, lexicon_path=opts.theme_lexicon,
                  batch_size=opts.tag_batch_size))
-    articles = tagged["articles"] | "ProgressTag" >> CountProgress(opts.progress_dir, "tagged")
+    articles = (tagged["articles"]
+                | "ProgressTag" >> CountProgress(opts.progress_dir, "tagged")
+                | "CountLowKept" >> CountLowKept(clean_config))
     errors = ((*earlier_errors, cleaned["errors"], tagged["errors"])
               | "MergeErrors" >> beam.Flatten()
               | "SkipRecordedErrors" >> SkipRecorded(recorded))

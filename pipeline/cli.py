@@ -2,6 +2,7 @@
 
 ``newsbeam backfill INPUT... --out DIR [--config FILE.toml] [Beam options]``
 ``newsbeam ingest FEED... --out DIR [--once | --interval S] [Beam options]``
+``newsbeam explain FILE`` (what the cleaner keeps and drops of one input, and why)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from newsbeam.pipeline.command import (
     submit_detached,
     summarize,
 )
+from newsbeam.pipeline.explain import explain
 from newsbeam.pipeline.ingest import ingest
 from newsbeam.pipeline.options import NewsbeamOptions
 from newsbeam.transforms import warehouse
@@ -69,7 +71,7 @@ def backfill(argv: Sequence[str]) -> int:
     return 130 if interrupted else 0
 
 
-COMMANDS = {"backfill": backfill, "ingest": ingest}
+COMMANDS = {"backfill": backfill, "ingest": ingest, "explain": explain}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -208,7 +208,8 @@ def summarize(written: list[warehouse.StagedFile], counters: dict[tuple[str, str
               seconds: float) -> str:
     """The short report printed at the end of a run: what the log says was
     ``written`` (``warehouse.committed_since``), and from the counters what was
-    not: inputs already recorded, error reasons, pages not used."""
+    not: inputs already recorded, error reasons, pages not used, rows that kept
+    little of their input (``clean/low_kept:<text_source>``)."""
     partitions: dict[tuple[str, str], int] = {}
     tables: dict[str, int] = {}
     for f in written:
@@ -231,6 +232,11 @@ def summarize(written: list[warehouse.StagedFile], counters: dict[tuple[str, str
                     if ns == "fetch" and n.startswith("page:") and v)
     if unused:  # feed items whose page could not be used: rows from their summaries
         lines.append("  pages not used: " + ", ".join(f"{r} {v}" for r, v in unused))
+    low = sorted((n.split(":", 1)[1], v) for (ns, n), v in counters.items()
+                 if ns == "clean" and n.startswith("low_kept:") and v)
+    if low:  # rows whose cleaning removed more than usual: worth a look
+        lines.append("  kept little of their input: " + ", ".join(f"{s} {v}" for s, v in low)
+                     + "  (column kept_ratio; newsbeam explain FILE shows each line's fate)")
     return "\n".join(lines)
 
 

@@ -87,6 +87,11 @@ class Article(NamedTuple):
     # Feed items: "ok" when ``text`` came from the fetched page, else why the page
     # was not used ("http_404", "no_article", "no_link", ...); None for files.
     page_status: Optional[str]
+    # Share of the input's words the cleaner kept: (headline + body words) / words
+    # of the text it was given (a text file or JSON record: its title and text; a
+    # feed summary: its text less pictures; a page: what trafilatura extracted,
+    # before the line rules). None in rows written before the column existed.
+    kept_ratio: Optional[float] = None
 
 
 class Duplicate(NamedTuple):

@@ -13,7 +13,8 @@ from newsbeam.transforms.text import letter_words
 
 ALNUM = re.compile(r"\w")
 
-SENTENCE_END = re.compile(r"""[.!?…:;]["'”’»)\]]*\s*$|[.!?]\s*\(.*\)\s*$""")
+# Chinese and Japanese end sentences with full-width marks and close quotes with 」』.
+SENTENCE_END = re.compile(r"""[.!?…:;。！？：；]["'”’»)\]」』）]*\s*$|[.!?]\s*\(.*\)\s*$""")
 
 
 # Short-line boilerplate: calls to action, announcements of other content,
@@ -123,7 +124,10 @@ def boilerplate_reason(line: str, n: Optional[int] = None) -> Optional[str]:
         return "metadata"
     if n <= 12 and is_label_like(line):
         return "boilerplate"
-    if _LEGAL_RE.search(line) or _CONTACT.search(line):
+    # These phrases match anywhere in a line, so only in short lines or lines
+    # that are not prose: a report may discuss a "privacy policy", and a
+    # paragraph may end with "Follow @NFL on Instagram." and still be article.
+    if (n <= 15 or not is_prose(line)) and (_LEGAL_RE.search(line) or _CONTACT.search(line)):
         return "boilerplate"
     if n <= 30 and _CALL_TO_ACTION.match(line) and not line.rstrip().endswith(":") and not BULLET.match(line):
         return "call_to_action"

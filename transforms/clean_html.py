@@ -1,20 +1,25 @@
-"""HTML article extraction: trafilatura, then the plain-text rules on its paragraphs.
+"""HTML article extraction: trafilatura, then a few line rules on its paragraphs.
 
 ``extract_html(html, url)`` returns an :class:`Extracted` with the headline,
 the body paragraphs and the page metadata, or raises :class:`ExtractionError`
-with a short reason (``not_html``, ``no_article``). What was measured to help
-on the extraction benchmark (see ``benchmarks/extraction.py``):
+with a short reason (``not_html``, ``no_article``).
 
-* trafilatura without its fallback comparison (``fast=True``): on the dev
-  pages the second opinion from its readability/jusText copies let more
-  boilerplate in (F1 0.973 with it, 0.977 without) and cost time;
-* trafilatura without comment sections (``include_comments=False``): reader
-  comments are not the article;
-* the headline removed from the top of the body (the contract puts it in
-  ``title`` only);
-* trafilatura's paragraphs passed through :func:`clean_text.clean_paragraphs`
-  to drop residual boilerplate: calls to action, newsletter prompts, lists of
-  other headlines, credits, comment-form footers.
+Galleries, slideshows and video players are removed from the page first
+(``transforms.media``): their captions and player labels are not the article.
+trafilatura then runs as its authors ship it, with its fallback comparison against
+its readability/jusText copies (``fast=False``), except that reader comments
+are left out (``include_comments=False``: comments are not the article).
+Skipping the fallback had won on the 91 pages it was tuned on; on sources it
+was not tuned on it lost (WCXB F1 0.928 vs 0.949, recall 0.917 vs 0.955), so
+it went (``benchmarks/extraction.py`` prints the leave-one-source-out table).
+
+After trafilatura, only rules that carry out the product's contract run on
+its lines (``HTML_RULES``): the headline goes to ``title`` (not repeated at
+the top of the body), lines without a letter or digit go, and so do the short
+lines of the boilerplate vocabulary (calls to action, newsletter prompts,
+"Related:" links, credits, bylines; ``transforms.boilerplate``). Rules that
+judge content (the generated-FAQ rule, digests of other stories) stay with
+plain text: on guides and reviews an FAQ is the article.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import trafilatura
 from newsbeam.transforms.boilerplate import is_prose
 from newsbeam.transforms.clean_text import clean_paragraphs
 from newsbeam.transforms.errors import Rejected
+from newsbeam.transforms.language import detect_language
+from newsbeam.transforms.media import without_media
 from newsbeam.transforms.text import letter_words, line_key
 
 _MARKUP = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|div|p|article|meta|title|span|a|table|section)\b", re.I)
@@ -41,6 +48,12 @@ class ExtractionError(Rejected):
     """The page yields no article; ``reason`` is a short machine-friendly code."""
 
 
+# Reasons of ``clean_text.clean_paragraphs`` applied to trafilatura's lines.
+HTML_RULES = frozenset({"separator", "repeated", "boilerplate", "call_to_action", "teaser"})
+# Everything the line rules can say about an extracted page (for benchmarks and ablations).
+ALL_HTML_RULES = HTML_RULES | {"faq", "digest"}
+
+
 class Extracted(NamedTuple):
     title: Optional[str]
     paragraphs: list
@@ -51,6 +64,9 @@ class Extracted(NamedTuple):
     site_name: Optional[str]
     url: Optional[str]  # canonical / og:url
     html_lang: Optional[str]
+    # Every line trafilatura returned, in order, with the reason a line rule
+    # gives against it (None: none), whether or not that rule was applied.
+    decisions: tuple = ()
 
 
 def looks_like_html(html: str) -> bool:
@@ -80,35 +96,44 @@ def _html_lang(html: str) -> Optional[str]:
 
 def extract_html(html: str, url: Optional[str] = None, *, favor_precision: bool = False,
                  favor_recall: bool = False, include_comments: bool = False,
-                 include_tables: bool = True, post_clean: bool = True,
-                 topical: bool = False, fast: bool = True) -> Extracted:
+                 include_tables: bool = True, rules: frozenset = HTML_RULES,
+                 media: bool = True, topical: bool = False, fast: bool = False) -> Extracted:
     """Main text and metadata of one HTML page.
 
     Raises ``ExtractionError("not_html")`` when the input has no markup at
     all and ``ExtractionError("no_article")`` when trafilatura finds no main
-    text (or nothing survives the boilerplate pass).
+    text (or nothing survives the boilerplate pass). ``rules``: the reasons
+    of the line rules that may drop a line (``frozenset()``: trafilatura's
+    lines as they are, but for the echoed headline). ``media``: remove
+    galleries and players before trafilatura reads the page
+    (:func:`transforms.media.strip_media`).
     """
     if not html or not html.strip():
         raise ExtractionError("no_article", "empty page")
     if not looks_like_html(html):
         raise ExtractionError("not_html", "no HTML markup in the first 20,000 characters")
     doc = trafilatura.bare_extraction(
-        html, url=url, fast=fast, with_metadata=True, include_comments=include_comments,
-        include_tables=include_tables, favor_precision=favor_precision,
-        favor_recall=favor_recall)
+        without_media(html) if media else html, url=url, fast=fast, with_metadata=True,
+        include_comments=include_comments, include_tables=include_tables,
+        favor_precision=favor_precision, favor_recall=favor_recall)
     if doc is None or not (doc.text or "").strip():
         raise ExtractionError("no_article", "no main text found")
     title = (doc.title or "").strip() or None
     lines = [ln.strip() for ln in doc.text.split("\n") if ln.strip()]
-    # Drop a headline echoed at the top of the body.
+    decisions = []
+    # The headline echoed at the top of the body is in ``title`` already.
     if title and lines and line_key(lines[0]) == line_key(title):
+        decisions.append((lines[0], "headline"))
         lines = lines[1:]
-    if post_clean:
+    if rules:
+        # The language of the extracted text decides which line rules may run on it.
         cleaned = clean_paragraphs(lines, title, topical=topical, shape=False, dedupe=False,
-                                   link_lists=False)
-        paragraphs, removed = cleaned.paragraphs, cleaned.removed
+                                   link_lists=False, language=detect_language("\n".join(lines)))
+        decisions += _in_order(lines, cleaned.paragraphs, cleaned.removed)
     else:
-        paragraphs, removed = lines, []
+        decisions += [(ln, None) for ln in lines]
+    paragraphs = [ln for ln, why in decisions if why is None or (why != "headline" and why not in rules)]
+    removed = [(ln, why) for ln, why in decisions if why is not None and (why == "headline" or why in rules)]
     if not paragraphs:
         raise ExtractionError("no_article", "only boilerplate found")
     if not any(is_prose(p) for p in paragraphs) and sum(len(letter_words(p)) for p in paragraphs) < 25:
@@ -125,4 +150,21 @@ def extract_html(html: str, url: Optional[str] = None, *, favor_precision: bool 
         site_name=(doc.sitename or None),
         url=(doc.url or None),
         html_lang=_html_lang(html),
+        decisions=tuple(decisions),
     )
+
+
+def _in_order(lines: list, kept: list, removed: list) -> list:
+    """``(line, reason or None)`` for each of ``lines``, from the rules' kept
+    and removed lists (both in input order)."""
+    kept, removed = list(reversed(kept)), list(reversed(removed))
+    out = []
+    for ln in lines:
+        if kept and kept[-1] == ln:
+            out.append((ln, None))
+            kept.pop()
+        elif removed and removed[-1][0] == ln:
+            out.append(removed.pop())
+        else:  # a line the rules did not return: keep it rather than lose it
+            out.append((ln, None))
+    return out

@@ -49,6 +49,11 @@ Rules, in the order they apply (reason in brackets):
    cut off at a link), data lines inside the article, data tables of two or
    more lines at its foot, and items of a bulleted list inside the article.
 
+Language: the link-list, coherence and shape rules judge a line by English
+function words or content-word stems and delete prose of other languages, so
+they run only on English text (or text too short to tell); see
+:func:`clean_paragraphs`.
+
 Where the pieces live: the line vocabulary of rule 2 and the prose test in
 ``transforms.boilerplate``, the coherence scoring of rule 5 in
 ``transforms.coherence``, dateline finding in ``transforms.dates``; this
@@ -79,6 +84,8 @@ from newsbeam.transforms.boilerplate import (
     plausible_headline,
 )
 from newsbeam.transforms.coherence import coherence_scores, near_title, off_topic_segments
+from newsbeam.transforms.language import english_rules_apply
+from newsbeam.transforms.paragraphs import paragraphs as text_paragraphs
 from newsbeam.transforms.text import letter_words, line_key
 
 _QA = re.compile(r"^\s*(?:Q|A|Question|Answer)\s*[:.)-]\s*\S", re.I)
@@ -123,8 +130,20 @@ def _pick_headline(lines: list) -> tuple:
 def clean_paragraphs(paragraphs: Sequence[str], headline: Optional[str] = None, *,
                      topical: bool = True, shape: bool = True, dedupe: bool = True,
                      link_lists: bool = True,
-                     off_topic_ratio: float = 0.35) -> Cleaned:
-    """Apply rules 1-6 (see module docstring) to paragraphs under a known headline."""
+                     off_topic_ratio: float = 0.35, language: Optional[str] = None) -> Cleaned:
+    """Apply rules 1-6 (see module docstring) to paragraphs under a known headline.
+
+    ``language`` (ISO 639-1, None when not known) decides which rules run.
+    The rules that keep a line only when it reads like English (the link
+    lists of rule 3 and the shape of rule 6 ask for English function words,
+    the coherence of rule 5 compares English content-word stems) run only on
+    English or undetermined text: on other languages they delete prose. The
+    vocabulary rules (2-4) run on every language: they match whole short
+    lines of English labels ("Filed under: ...", "Related articles"), which
+    pages in other languages carry from their publishing software, and no
+    line of another language.
+    """
+    english = english_rules_apply(language)
     lines = [_Line(p.strip(), letter_words(p)) for p in paragraphs if p and p.strip()]
     seen = set()
     if headline:
@@ -141,10 +160,10 @@ def clean_paragraphs(paragraphs: Sequence[str], headline: Optional[str] = None, 
             ln.reason = boilerplate_reason(ln.text, len(ln.words))
         if key:
             seen.add(key)
-    _mark_lists(lines, link_lists)
-    if topical:
+    _mark_lists(lines, link_lists and english)
+    if topical and english:
         _mark_off_topic(lines, headline, off_topic_ratio)
-    if shape:
+    if shape and english:
         _mark_shape(lines)
     return Cleaned(headline, [ln.text for ln in lines if ln.kept],
                    [(ln.text, ln.reason) for ln in lines if not ln.kept])
@@ -301,23 +320,31 @@ def _stop_ratio(ws: list) -> float:
     return sum(w.lower() in STOP for w in ws) / len(ws) if ws else 0.0
 
 
-def clean_text(text: str, headline: Optional[str] = None, *, topical: bool = True) -> Cleaned:
+def clean_text(text: str, headline: Optional[str] = None, *, topical: bool = True,
+               language: Optional[str] = None) -> Cleaned:
     """Clean a plain-text article.
 
-    ``text`` holds one paragraph per line (blank lines are ignored). Without a
-    ``headline`` the first plausible headline line is taken as the title and
-    the crumbs above it are removed as ``nav``.
+    ``text`` may have any line layout: one paragraph per line, blank lines
+    between paragraphs, or hard-wrapped lines; :func:`transforms.paragraphs.paragraphs`
+    reassembles the paragraphs before any rule looks at a line. Without a
+    ``headline`` the first plausible headline paragraph (or a first paragraph
+    set in capitals) is taken as the title and the crumbs above it are
+    removed as ``nav``.
     """
-    raw_lines = [_Line(s.strip(), letter_words(s)) for s in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    raw_lines = [ln for ln in raw_lines if ln.text]
+    raw_lines = [_Line(p, letter_words(p)) for p in text_paragraphs(text)]
     removed = []
     if headline is None:
         h = _pick_headline(raw_lines)
+        # A headline set in capitals (wire copy) reads as a shouting teaser to
+        # the line rules; as the text's first line it is still the headline.
+        if h != 0 and raw_lines and raw_lines[0].text.isupper() \
+                and plausible_headline(raw_lines[0].text.capitalize()):
+            h = 0
         if h is not None:
             headline = raw_lines[h].text
             removed += [(ln.text, "nav") for ln in raw_lines[:h]]
             raw_lines = raw_lines[h + 1:]
-    out = clean_paragraphs([ln.text for ln in raw_lines], headline, topical=topical)
+    out = clean_paragraphs([ln.text for ln in raw_lines], headline, topical=topical, language=language)
     return Cleaned(headline, out.paragraphs, removed + out.removed)
 
 

@@ -32,6 +32,9 @@ _TRANSLATE = str.maketrans({
     "\u00ad": None, "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None,
 })
 _SPACE_RE = re.compile(r"\s+")
+# A word broken after its hyphen at a single line break ("well-\nknown"), as
+# hard wrappers leave it; not across a blank line (a paragraph ending in "-").
+_HYPHEN_BREAK_RE = re.compile(r"(?<=[^\W\d_])-[ \t]*(?:\r\n|\r|\n)[ \t]*(?=[^\W\d_])")
 
 
 def normalise(text: str) -> str:
@@ -40,9 +43,13 @@ def normalise(text: str) -> str:
     NFKC (full-width forms, ligatures, non-breaking spaces), curly quotes and
     dashes to ASCII, soft hyphens and zero-width characters removed, case
     folded, and every run of whitespace -- including line breaks, so
-    hard-wrapped lines and paragraph spacing do not matter -- one space.
+    hard-wrapped lines and paragraph spacing do not matter -- one space; a
+    word wrapped after its hyphen is joined again ("well-known"). Cleaned
+    bodies hold no single line breaks, so that last step changes no hash of
+    a body the clean stage wrote.
     """
-    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE).casefold()
+    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+    text = _HYPHEN_BREAK_RE.sub("-", text).casefold()
     return _SPACE_RE.sub(" ", text).strip()
 
 

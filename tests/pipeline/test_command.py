@@ -15,7 +15,9 @@ def test_summary_counts_what_the_log_lists_and_names_what_it_does_not():
     ]
     counters = {("write", "already_recorded"): 5, ("write", "reason:read:empty"): 1,
                 ("write", "reason:clean:too_short"): 1, ("fetch", "page:http_404"): 2,
-                ("write", "articles:date=2024-10-23/theme=politics/0"): 99}  # not what counts
+                ("write", "articles:date=2024-10-23/theme=politics/0"): 99,  # not what counts
+                ("clean", "low_kept:page"): 2, ("clean", "low_kept:file"): 1,
+                ("clean", "articles"): 7}
     assert summarize(written, counters, "/w", 1.25).split("\n") == [
         "newsbeam: wrote 7 article rows to /w in 1.2s",
         "  2024-10-23  politics                                  3",
@@ -23,4 +25,6 @@ def test_summary_counts_what_the_log_lists_and_names_what_it_does_not():
         "  duplicates: 3   errors: 2   already recorded: 5",
         "  error reasons: clean:too_short 1, read:empty 1",
         "  pages not used: http_404 2",
+        ("  kept little of their input: file 1, page 2  (column kept_ratio; newsbeam explain FILE"
+         " shows each line's fate)"),
     ]

@@ -51,6 +51,7 @@ def test_article_schema_matches_the_output_contract():
         ("site_name", pa.string(), True),
         ("content_hash", pa.string(), False),
         ("page_status", pa.string(), True),
+        ("kept_ratio", pa.float64(), True),
     ]
 
 
@@ -68,9 +69,19 @@ def test_round_trip_through_arrow_keeps_every_value():
         "a1", "https://example.org/a", "seeds/x.txt", "Title", "Body.", published, "html",
         published + 5, "en", ["politics", "conflict-war-peace"],
         [Entity("Lloyd Austin", "PERSON", np.int32(3))], np.int32(1), ["other.txt"],
-        [ThemeScore("politics", np.float32(0.75))], "page", "Jane Doe", "Example", "abc", "ok")
+        [ThemeScore("politics", np.float32(0.75))], "page", "Jane Doe", "Example", "abc", "ok",
+        0.8125)
     table = to_table(Article, [article])
     assert table.schema == arrow_schema(Article)
     assert table.column("published_at")[0].as_py() == dt.datetime(
         2024, 10, 23, 12, 30, tzinfo=dt.timezone.utc)
     assert from_table(Article, table) == [article]
+
+
+def test_articles_written_before_kept_ratio_read_back_with_none():
+    article = Article(
+        "a1", "https://example.org/a", "seeds/x.txt", "Title", "Body.", None, "ingested", 5, "en",
+        [], [], np.int32(1), [], [], "file", None, None, "abc", None)
+    assert article.kept_ratio is None  # the field has a default: older call sites still build rows
+    old = to_table(Article, [article]).drop_columns(["kept_ratio"])
+    assert from_table(Article, old) == [article]

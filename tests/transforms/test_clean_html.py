@@ -80,3 +80,37 @@ def test_wrongly_decoded_page_gives_clean_output(article_html):
     garbled = article_html.encode("utf-8").decode("latin-1")
     e = extract_html(garbled)
     assert e.paragraphs and "Port Ellery" in e.paragraphs[0]
+
+
+def test_decisions_list_every_line_in_order_with_its_reason(article_html):
+    e = extract_html(article_html, url="https://courier.example.org/x")
+    kept = [line for line, why in e.decisions if why is None]
+    assert kept == e.paragraphs
+    assert [(line, why) for line, why in e.decisions if why] == e.removed
+
+
+def test_without_rules_the_body_is_trafilaturas_text_less_the_headline(article_html):
+    import trafilatura
+
+    e = extract_html(article_html, url="https://courier.example.org/x", rules=frozenset())
+    lines = [ln.strip() for ln in trafilatura.extract(article_html, url="https://courier.example.org/x",
+                                                      include_comments=False).split("\n") if ln.strip()]
+    assert e.removed == [(lines[0], "headline")]
+    assert e.paragraphs == lines[1:]
+
+
+def test_a_pages_faq_is_article_text():
+    # On guides and reviews the FAQ is content; the generated-FAQ rule is for plain text only.
+    qa = "".join(f"<p>Q: How long does step {n} of the repair take for a beginner?</p>"
+                 f"<p>A: Step {n} takes about {n * 10} minutes with the right tools and some patience.</p>"
+                 for n in range(1, 4))
+    page = ("<html><head><title>Replacing brake pads at home</title></head><body><article>"
+            "<h1>Replacing brake pads at home</h1>"
+            "<p>Brake pads wear out with use, and replacing them yourself saves money if you work carefully "
+            "and follow the manufacturer's torque figures for every bolt on the caliper.</p>"
+            "<p>Start by loosening the wheel nuts, lifting the car on a jack and securing it on stands "
+            "before you take the wheel off and reach the caliper behind it.</p>"
+            f"<h2>Frequently asked questions</h2>{qa}</article></body></html>")
+    e = extract_html(page)
+    assert "Frequently asked questions" in e.paragraphs
+    assert sum(p.startswith(("Q:", "A:")) for p in e.paragraphs) == 6

@@ -132,3 +132,49 @@ def test_empty_and_garbage_text():
     assert clean_text("").paragraphs == []
     c = clean_text("\x00\x01 ### --- \n\n ***")
     assert c.paragraphs == []
+
+
+# A German story (written for these tests): the English rules take two of its
+# paragraphs for another story (their content words are all "new" to English
+# stop-word lists and stems) and would delete them.
+DE_HEADLINE = "Amazon verfehlt die Umsatzprognosen"
+DE_PARAGRAPHS = [
+    "Der Onlinehändler Amazon hat im dritten Quartal weniger umgesetzt, als Analysten erwartet hatten.",
+    "Die Aktie fiel nachbörslich um acht Prozent, nachdem der Konzern seine Zahlen vorgelegt hatte.",
+    ("Als Grund nannte der Konzern die schwächere Nachfrage im Cloud-Geschäft und höhere Kosten für "
+     "die Logistik."),
+    "Neue Möglichkeiten im Werbegeschäft",
+    ("Für das Weihnachtsgeschäft zeigte sich die Konzernführung dennoch zuversichtlich und verwies auf "
+     "das wachsende Werbegeschäft."),
+    "Finanzchef Brian Olsavsky sagte in einer Telefonkonferenz, man sehe erste Anzeichen einer Erholung.",
+    ("Händler und Lieferanten rechnen mit einem starken Jahresende, auch wegen der Rabattaktionen im "
+     "November."),
+]
+
+
+def test_german_text_keeps_its_paragraphs_and_only_language_neutral_rules_run():
+    text = "\n".join([DE_HEADLINE, DE_HEADLINE, *DE_PARAGRAPHS, "* * *", "© 2026 Beispielverlag"])
+    c = clean_text(text, language="de")
+    assert c.title == DE_HEADLINE
+    assert c.paragraphs == DE_PARAGRAPHS
+    assert c.removed == [(DE_HEADLINE, "repeated"), ("* * *", "separator"),
+                         ("© 2026 Beispielverlag", "boilerplate")]
+
+
+def test_rules_judging_english_words_run_only_on_english_or_unknown_text():
+    lines = [*LEAD, "Anna Kowalska", "Leave a Reply"]
+    for language in ("en", "und", None):
+        assert clean_paragraphs(lines, HEADLINE, language=language).paragraphs == LEAD
+    # Another language: no footer judged by English function words, but
+    # English labels from the publishing software still go.
+    other = clean_paragraphs(lines, HEADLINE, language="id")
+    assert other.paragraphs == [*LEAD, "Anna Kowalska"]
+    assert other.removed == [("Leave a Reply", "boilerplate")]
+
+
+def test_chinese_and_japanese_lines_are_deduplicated_across_punctuation():
+    zh = ["国家统计局周二公布的数据显示，新能源汽车产量同比增长三成。", "国家统计局周二公布的数据显示新能源汽车产量同比增长三成",
+          "业内人士认为，充电设施的普及是主要原因。", "———"]
+    c = clean_paragraphs(zh, "新能源汽车销量创新高", language="zh")
+    assert c.paragraphs == [zh[0], zh[2]]
+    assert c.removed == [(zh[1], "repeated"), (zh[3], "separator")]

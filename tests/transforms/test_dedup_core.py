@@ -30,6 +30,15 @@ def test_normalise_folds_typography_case_and_wrapping():
                                      "next paragraph here.")
 
 
+def test_normalise_joins_words_wrapped_after_their_hyphen():
+    flat = "A well-known, long-term plan for the inter-city line.\n\nNext paragraph."
+    wrapped = "A well-\nknown, long-  \r\n  term plan for the inter-\ncity line.\n\nNext paragraph."
+    assert core.normalise(wrapped) == core.normalise(flat)
+    # Not across a blank line, nor after a lone dash or a number.
+    assert core.normalise("It was so-\n\ncalled.") == "it was so- called."
+    assert core.normalise("Pages 10-\n12 and -\nthen") == "pages 10- 12 and - then"
+
+
 def test_content_hash_equal_for_typographic_variants_only():
     a = core.content_hash(core.normalise("Austin said \u201cno\u201d.\nThen he left."))
     assert a == core.content_hash(core.normalise('austin said "no". then  he left.'))

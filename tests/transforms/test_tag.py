@@ -13,11 +13,12 @@ from apache_beam.testing.util import assert_that, equal_to
 from newsbeam.schemas import Article
 from newsbeam.transforms import tag
 from newsbeam.transforms.entities import extract_entities
-from newsbeam.transforms.spacy_model import load_model
-from newsbeam.transforms.tag import TagArticles, article_text
+from newsbeam.transforms.spacy_model import load_model, model_languages
+from newsbeam.transforms.tag import TagArticles, article_text, tag_article
 from newsbeam.transforms.themes import UNCLASSIFIED, ThemeScorer
 from tests import SEED_FILES, records
 from tests.transforms.tag_examples import SHORT_ITEMS, THEME_EXAMPLES
+from tests.transforms.test_clean_text import DE_HEADLINE, DE_PARAGRAPHS
 
 IPTC_SLUGS = {
     "arts-culture-entertainment-media", "conflict-war-peace", "crime-law-justice",
@@ -42,9 +43,9 @@ def themes_of(nlp, scorer, title, body):
     return scorer.select(scorer.score(doc, len(title)))
 
 
-def make_article(article_id: str, title: str, text: str) -> Article:
+def make_article(article_id: str, title: str, text: str, language: str = "en") -> Article:
     return records.article(article_id, url=f"file:///{article_id}.txt", source=f"{article_id}.txt",
-                           title=title, text=text, ingested_at=1_700_000_000_000_000)
+                           title=title, text=text, ingested_at=1_700_000_000_000_000, language=language)
 
 
 # --------------------------------------------------------------------------- lexicon
@@ -279,6 +280,8 @@ def test_tag_articles_pipeline():
 class _FlakyNlp:
     """Stands in for a spaCy pipeline that fails on one text."""
 
+    lang = "en"
+
     def __init__(self):
         import spacy
 
@@ -314,3 +317,52 @@ def test_nlp_failure_becomes_error_record_not_loss(monkeypatch):
 def test_batch_size_must_be_positive():
     with pytest.raises(ValueError):
         TagArticles(batch_size=0)
+
+
+# --------------------------------------------------------------------------- languages
+
+GERMAN = make_article("de", DE_HEADLINE, "\n\n".join(DE_PARAGRAPHS), language="de")
+CHINESE = make_article("zh", "新能源汽车销量创新高",
+                       "国家统计局周二公布的数据显示，今年前十个月全国新能源汽车产量同比增长三成以上。", language="zh")
+
+
+def test_article_in_a_language_the_model_and_lexicon_do_not_cover_is_not_tagged(nlp, scorer):
+    # The English model and lexicon on German: "Umsatzprognosen"/PERSON, and the
+    # article "die" read as the English verb made it a disaster story.
+    text, title_chars = article_text(GERMAN)
+    tagged = tag_article(GERMAN, nlp(text), title_chars, scorer, model_languages(nlp))
+    assert (tagged.themes, tagged.theme_scores, tagged.entities) == ([UNCLASSIFIED], [], [])
+    # Nothing to analyse: no doc is needed.
+    assert tag_article(CHINESE, None, 0, scorer, ("en",)).themes == [UNCLASSIFIED]
+
+
+def test_a_lexicon_or_model_for_the_language_tags_it(tmp_path, nlp, scorer):
+    path = tmp_path / "de.toml"
+    path.write_text('languages = ["de"]\n[themes.wirtschaft]\nlabel = "Wirtschaft"\n'
+                    '[[themes.wirtschaft.topics]]\nlabel = "Handel"\nstrong = ["umsatz", "aktie"]\n')
+    german = ThemeScorer.from_file(str(path))
+    assert german.languages == ("de",) and scorer.languages == ("en",)
+    text, title_chars = article_text(GERMAN)
+    doc = nlp(text)
+    assert tag_article(GERMAN, doc, title_chars, german, ("en",)).themes == ["wirtschaft"]
+    # A multilingual model ("xx") is asked for entities in any language.
+    assert tag_article(GERMAN, doc, title_chars, scorer, ("xx",)).entities != []
+
+
+def test_tag_articles_leaves_other_languages_unclassified_and_english_unchanged(nlp, scorer):
+    war_title = "Pentagon confirms troops deployed"
+    war = make_article("war", war_title, "Defense Secretary Lloyd Austin said the troops and missiles were deployed "
+                       "to the front line as the war escalated. Austin warned of a serious escalation.")
+    text, title_chars = article_text(war)
+    war_alone = war._replace(themes=scorer.select(scorer.score(nlp(text), title_chars)),
+                             theme_scores=scorer.shares(scorer.score(nlp(text), title_chars)),
+                             entities=extract_entities(nlp(text), title_chars))
+    assert war_alone.themes == ["conflict-war-peace"] and war_alone.entities
+    with TestPipeline() as p:
+        out = p | beam.Create([war, GERMAN, CHINESE]) | TagArticles(batch_size=3)
+        assert_that(out["articles"], equal_to([
+            war_alone,
+            GERMAN._replace(themes=[UNCLASSIFIED]),
+            CHINESE._replace(themes=[UNCLASSIFIED]),
+        ]), label="Articles")
+        assert_that(out["errors"], equal_to([]), label="NoErrors")
