@@ -1,0 +1,333 @@
+"""Plain functions behind the story stage: one stable ``story_id`` per real-world event.
+
+Articles are assigned online, one at a time, in the order :func:`story_order`
+gives (publication time, else ingestion time, then ``article_id``), so the result
+depends only on the articles and never on how a run was split over workers.
+
+In: one :class:`ArticleFeatures` per article (what the pipeline already has after
+tagging: title, cleaned text, time, outlet, spaCy entities, themes) and a
+:class:`StoryIndex` (the compact state carried between runs).
+Out: :func:`assign` returns the article's story id and the merges its arrival
+revealed, and updates the index in place.
+
+A story is a centroid, not its texts: the top ``centroid_terms`` weighted terms,
+the top ``centroid_entities`` entities, first/last seen, article count, outlets,
+a representative title. An article is compared only with stories active within
+``window_days`` of it (``first_seen - window <= when <= last_seen + window``), on
+
+    score = (1 - entity_weight) * cos(terms) + entity_weight * cos(entities)
+
+(0 when both sides name two or more entities and share none), where a term's weight is ``(1 + ln tf) * idf`` (headline words counted
+``title_repeat`` extra times) and ``idf`` comes from the index's own hashed
+document frequencies: the warehouse's articles seen so far, nothing shipped.
+The article joins the best story scoring at least ``threshold``, else it starts
+a story whose id is its own ``article_id``. An id once given never changes:
+when an article scores above the threshold with two stories, the one begun
+later is recorded as merged into the other (``Merge``) and only new articles see
+the joined story. Stop words are spaCy's general English list; nothing else is
+shipped.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from newsbeam.transforms.text import letter_words
+
+DAY = 86_400_000_000  # microseconds, the unit of ``Article.published_at``
+
+
+class StoryConfig(NamedTuple):
+    window_days: float = 3.0     # how far around an article its candidate stories may be
+    threshold: float = 0.18      # the one tuned number: minimum score to join a story
+    entity_weight: float = 0.3   # share of the score given to named entities
+    title_repeat: int = 2        # extra counts of each headline word
+    body_words: int = 400        # leading body words used (the lead carries the event)
+    centroid_terms: int = 64     # terms kept per story
+    centroid_entities: int = 16  # entities kept per story
+    block_terms: int = 32        # compared only with stories sharing one of these top terms (half as many entities)
+    df_bits: int = 18            # hashed document-frequency table of 2**df_bits counters
+
+
+class ArticleFeatures(NamedTuple):
+    article_id: str
+    when: int                     # publication (else ingestion) time, microseconds
+    source: str
+    title: str
+    text: str
+    entities: Sequence[tuple]     # (text, label, count), as tagging writes them
+    themes: Sequence[str] = ()
+
+
+class Merge(NamedTuple):
+    story_id: str     # the story that stops receiving articles
+    merged_into: str  # the story that receives them from now on
+    when: int         # time of the article that revealed it
+    article_id: str
+
+
+@dataclass
+class Story:
+    story_id: str
+    first_seen: int
+    last_seen: int
+    articles: int
+    title: str
+    sources: list = field(default_factory=list)
+    terms: dict = field(default_factory=dict)     # term -> summed weight (top centroid_terms)
+    entities: dict = field(default_factory=dict)  # lower-cased entity -> summed weight
+    themes: dict = field(default_factory=dict)    # theme -> articles
+    merged_into: str | None = None
+
+    def active_at(self, when: int, window: int) -> bool:
+        return self.merged_into is None and self.first_seen - window <= when <= self.last_seen + window
+
+
+def story_order(article: ArticleFeatures) -> tuple:
+    """The order stories are built in: time, then id (well defined on any worker count)."""
+    return (article.when, article.article_id)
+
+
+def _stem(word: str) -> str:
+    # A crude plural fold ("missiles" ~ "missile"); no model, no vocabulary.
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _words(text: str) -> list[str]:
+    # Numbers stay: tolls, magnitudes and scores tell look-alike events apart.
+    return [_stem(w) for w in (w.lower() for w in letter_words(text)) if len(w) > 1 and w not in STOP_WORDS]
+
+
+def term_counts(article: ArticleFeatures, config: StoryConfig) -> Counter:
+    """Headline and leading body words, stop words dropped, headline words repeated."""
+    title = _words(article.title or "")
+    body = _words(article.text or "")[:config.body_words]
+    counts = Counter(body)
+    for w in title:
+        counts[w] += 1 + config.title_repeat
+    return counts
+
+
+def entity_counts(article: ArticleFeatures) -> Counter:
+    counts = Counter()
+    for text, _label, count in article.entities:
+        counts[text.lower()] += int(count)
+    return counts
+
+
+def _slot(key: str, bits: int) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) & ((1 << bits) - 1)
+
+
+def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(v * b.get(k, 0.0) for k, v in a.items())
+    if dot <= 0.0:
+        return 0.0
+    return dot / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+
+
+def _top(weights: Mapping[str, float], k: int) -> dict:
+    return dict(sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:k])
+
+
+def _unit(weights: Mapping[str, float]) -> dict:
+    norm = math.sqrt(sum(v * v for v in weights.values()))
+    return {k: v / norm for k, v in weights.items()} if norm else {}
+
+
+class StoryIndex:
+    """The state carried between articles and runs: stories and hashed document frequencies.
+
+    ``stories`` holds every story loaded or made (merged ones keep their
+    ``merged_into``); :meth:`expire` drops those no article at or after a time can
+    reach, so a run holds only its window's stories. ``to_rows``/``from_rows``
+    give the table form (one row per story, plus the frequency table).
+    """
+
+    def __init__(self, config: StoryConfig | None = None):
+        self.config = config = config or StoryConfig()
+        self.stories: dict[str, Story] = {}
+        self.df = np.zeros(1 << config.df_bits, dtype=np.int32)
+        self.docs = 0
+        self._postings: dict[str, set] = {}  # blocking key -> ids of the stories it names
+        self._keys: dict[str, list] = {}     # story id -> its blocking keys
+
+    # ----------------------------------------------------------------- weights
+
+    def idf(self, key: str) -> float:
+        """Smoothed inverse document frequency from the articles seen so far."""
+        return math.log((1 + self.docs) / (1 + self.df[_slot(key, self.config.df_bits)])) + 1.0
+
+    def _observe(self, keys: Iterable[str]) -> None:
+        slots = np.unique(np.fromiter((_slot(k, self.config.df_bits) for k in keys), dtype=np.int64))
+        self.df[slots] += 1
+        self.docs += 1
+
+    def vectors(self, article: ArticleFeatures) -> tuple[dict, dict]:
+        """The article's unit term and entity vectors under the current frequencies."""
+        terms = {w: (1 + math.log(n)) * self.idf(w) for w, n in term_counts(article, self.config).items()}
+        ents = {e: (1 + math.log(n)) * self.idf("\x00" + e) for e, n in entity_counts(article).items() if n > 0}
+        return _unit(terms), _unit(ents)
+
+    # ----------------------------------------------------------------- scoring
+
+    def score(self, terms: Mapping, ents: Mapping, story: Story) -> float:
+        """Weighted term and entity cosines; 0 when both sides name two or more entities
+        and none in common (two arrests, two crashes: the same words, other names)."""
+        if not ents or not story.entities:  # no entities on one side: terms alone
+            return _cosine(terms, story.terms)
+        shared = _cosine(ents, story.entities)
+        if shared == 0.0 and len(ents) >= 2 and len(story.entities) >= 2:
+            return 0.0
+        w = self.config.entity_weight
+        return (1 - w) * _cosine(terms, story.terms) + w * shared
+
+    def blocking_keys(self, terms: Mapping, ents: Mapping) -> list[str]:
+        """The top terms and entities by weight: a story and an article that share none
+        would score too low to matter, so they are never compared."""
+        k = self.config.block_terms
+        return list(_top(terms, k)) + ["\x00" + e for e in _top(ents, k // 2)]
+
+    def candidates(self, when: int, keys: Iterable[str]) -> list[Story]:
+        """Stories active at ``when`` that share a blocking key with ``keys``."""
+        window = int(self.config.window_days * DAY)
+        ids = set().union(*(self._postings.get(k, ()) for k in keys))
+        return [s for s in (self.stories[i] for i in sorted(ids)) if s.active_at(when, window)]
+
+    def _index(self, story: Story) -> None:
+        for k in self._keys.pop(story.story_id, ()):
+            self._postings[k].discard(story.story_id)
+            if not self._postings[k]:
+                del self._postings[k]
+        if story.merged_into is None and story.story_id in self.stories:
+            keys = self.blocking_keys(story.terms, story.entities)
+            self._keys[story.story_id] = keys
+            for k in keys:
+                self._postings.setdefault(k, set()).add(story.story_id)
+
+    # ----------------------------------------------------------------- updates
+
+    def _add(self, story: Story, article: ArticleFeatures, terms: Mapping, ents: Mapping) -> None:
+        c = self.config
+        story.terms = _top(Counter(story.terms) + Counter(terms), c.centroid_terms)
+        story.entities = _top(Counter(story.entities) + Counter(ents), c.centroid_entities)
+        story.first_seen = min(story.first_seen, article.when)
+        story.last_seen = max(story.last_seen, article.when)
+        story.articles += 1
+        if article.source and article.source not in story.sources:
+            story.sources = sorted(story.sources + [article.source])
+        for t in article.themes[:1]:
+            story.themes[t] = story.themes.get(t, 0) + 1
+        self._index(story)
+
+    def _absorb(self, into: Story, other: Story) -> None:
+        c = self.config
+        into.terms = _top(Counter(into.terms) + Counter(other.terms), c.centroid_terms)
+        into.entities = _top(Counter(into.entities) + Counter(other.entities), c.centroid_entities)
+        into.first_seen = min(into.first_seen, other.first_seen)
+        into.last_seen = max(into.last_seen, other.last_seen)
+        into.articles += other.articles
+        into.sources = sorted(set(into.sources) | set(other.sources))
+        for t, n in other.themes.items():
+            into.themes[t] = into.themes.get(t, 0) + n
+        other.merged_into = into.story_id
+        self._index(other)
+        self._index(into)
+
+    def expire(self, before: int) -> list[Story]:
+        """Remove and return the stories no article at or after ``before`` can join."""
+        window = int(self.config.window_days * DAY)
+        gone = [s for s in self.stories.values() if s.merged_into is not None or s.last_seen + window < before]
+        for s in gone:
+            del self.stories[s.story_id]
+            self._index(s)
+        return gone
+
+    # ----------------------------------------------------------------- table form
+
+    def to_rows(self) -> tuple[list[dict], dict]:
+        """(one dict per story, the frequency table) with plain lists, ready for Arrow."""
+        rows = []
+        for s in sorted(self.stories.values(), key=lambda s: s.story_id):
+            rows.append({
+                "story_id": s.story_id, "first_seen": s.first_seen, "last_seen": s.last_seen,
+                "articles": s.articles, "title": s.title, "sources": list(s.sources),
+                "terms": list(s.terms), "term_weights": [float(v) for v in s.terms.values()],
+                "entities": list(s.entities), "entity_weights": [float(v) for v in s.entities.values()],
+                "themes": list(s.themes), "theme_counts": list(s.themes.values()),
+                "merged_into": s.merged_into,
+            })
+        slots = np.flatnonzero(self.df)
+        return rows, {"docs": self.docs, "slots": slots.tolist(), "counts": self.df[slots].tolist()}
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Mapping], freq: Mapping | None = None,
+                  config: StoryConfig | None = None) -> StoryIndex:
+        index = cls(config)
+        for r in rows:
+            index.stories[r["story_id"]] = Story(
+                r["story_id"], r["first_seen"], r["last_seen"], r["articles"], r["title"], list(r["sources"]),
+                dict(zip(r["terms"], r["term_weights"])), dict(zip(r["entities"], r["entity_weights"])),
+                dict(zip(r["themes"], r["theme_counts"])), r.get("merged_into"))
+            index._index(index.stories[r["story_id"]])
+        if freq:
+            index.docs = int(freq["docs"])
+            index.df[np.asarray(freq["slots"], dtype=np.int64)] = np.asarray(freq["counts"], dtype=np.int32)
+        return index
+
+
+def assign(article: ArticleFeatures, index: StoryIndex) -> tuple[str, list[Merge]]:
+    """The story of ``article`` (an existing one, or a new one with the article's id) and
+    the merges it revealed; ``index`` is updated. Deterministic: ties go to the story
+    that began first (then the smaller id)."""
+    terms, ents = index.vectors(article)
+    threshold = index.config.threshold
+    candidates = index.candidates(article.when, index.blocking_keys(terms, ents))
+    scored = sorted(((index.score(terms, ents, s), s) for s in candidates),
+                    key=lambda ss: (-ss[0], ss[1].first_seen, ss[1].story_id))
+    above = [s for score, s in scored if score >= threshold]
+    merges: list[Merge] = []
+    if not above:
+        story = Story(article.article_id, article.when, article.when, 0, article.title or "")
+        index.stories[story.story_id] = story
+    else:
+        # The earliest matching story keeps receiving articles; the others fold into it.
+        above.sort(key=lambda s: (s.first_seen, s.story_id))
+        story = above[0]
+        for other in above[1:]:
+            index._absorb(story, other)
+            merges.append(Merge(other.story_id, story.story_id, article.when, article.article_id))
+    index._add(story, article, terms, ents)
+    index._observe(list(term_counts(article, index.config)) + ["\x00" + e for e in entity_counts(article)])
+    return story.story_id, merges
+
+
+def assign_all(articles: Iterable[ArticleFeatures], index: StoryIndex) -> tuple[dict, list[Merge]]:
+    """Assign a batch in :func:`story_order`: ``({article_id: story_id}, merges)``."""
+    ids, merges = {}, []
+    for article in sorted(articles, key=story_order):
+        ids[article.article_id], m = assign(article, index)
+        merges.extend(m)
+    return ids, merges
+
+
+def resolve(story_id: str, merges: Iterable[Merge]) -> str:
+    """The story ``story_id`` ended up in after ``merges`` (for readers, not for rewriting rows)."""
+    into = {m.story_id: m.merged_into for m in merges}
+    seen = set()
+    while story_id in into and story_id not in seen:
+        seen.add(story_id)
+        story_id = into[story_id]
+    return story_id
