@@ -31,11 +31,10 @@ from newsbeam.schemas import RawDocument
 from newsbeam.transforms.clean import (
     CleanConfig,
     CleanFailure,
+    article_from_body,
     clean_body,
-    clean_document,
     kept_little,
 )
-from newsbeam.transforms.clean_html import ExtractionError, extract_html
 from newsbeam.transforms.ids import now_micros
 from newsbeam.transforms.language import detect_language
 from newsbeam.transforms.read import DEFAULT_MAX_BYTES, InputError, ReadFileFn, list_inputs
@@ -120,17 +119,15 @@ def explain_document(raw: RawDocument, config: CleanConfig = IN_PROCESS,
     out = [f"{raw.locator}  ({raw.kind})"]
     source = raw.body
     notes = []
+    body, article, failure = None, None, None
+    try:
+        body = clean_body(raw, config)
+        article = article_from_body(raw, body, config)
+    except CleanFailure as exc:
+        failure = exc
     if raw.kind == "html":
-        try:  # trafilatura's own lines, in order, as the clean stage extracts them
-            ext = extract_html(raw.body, raw.url, fast=config.fast,
-                               favor_precision=config.favor_precision,
-                               favor_recall=config.favor_recall,
-                               include_comments=config.include_comments,
-                               include_tables=config.include_tables)
-            lines = [line for line, _ in getattr(ext, "decisions", ())] or \
-                list(ext.paragraphs) + [line for line, _ in ext.removed]
-        except ExtractionError:
-            lines = []
+        # trafilatura's own lines, in order, as the clean stage extracted them
+        lines = [line for line, _ in body.decisions] if body is not None else []
         source = "\n".join(lines)
         extracted = sum(word_count(line) for line in lines)
         visible = _visible_words(raw.body)
@@ -140,11 +137,6 @@ def explain_document(raw: RawDocument, config: CleanConfig = IN_PROCESS,
         if media:
             notes.append("galleries and players (transforms.media.strip_media): " + ", ".join(
                 f"{m} ({n} words)" for m, n in media))
-    body, failure = None, None
-    try:
-        body = clean_body(raw, config)
-    except CleanFailure as exc:
-        failure = exc
     if body is not None:
         units = []
         if body.title and not raw.title and raw.kind in ("text", "json"):
@@ -156,10 +148,6 @@ def explain_document(raw: RawDocument, config: CleanConfig = IN_PROCESS,
         room = None if width is None else max(20, width - pad - 2)
         out += [f"{label:<{pad}}  {_fit(text, room)}" for label, text in units]
     out += notes
-    try:
-        article = clean_document(raw, config)
-    except CleanFailure as exc:
-        article, failure = None, exc
     title = article.title if article else (raw.title or (body.title if body else None))
     out.append(f"headline: {title or '(none)'}")
     text = article.text if article else "\n".join(body.paragraphs) if body else ""

@@ -153,6 +153,9 @@ class _Body(NamedTuple):
     # and what it removed, as (line, reason) pairs in input order.
     input_words: int = 0
     removed: tuple = ()
+    # A page's lines as trafilatura returned them, in order, with the reason
+    # a line rule gives against each (``clean_html.Extracted.decisions``).
+    decisions: tuple = ()
 
 
 def _from_text(text: str, title: Optional[str], text_source: str) -> _Body:
@@ -184,7 +187,8 @@ def _from_html(html: str, url: Optional[str], config: CleanConfig, text_source: 
         line for line, why in ext.removed if why != "headline"]  # the echo is the title again
     return _Body(ext.title, ext.paragraphs, date, "html" if date is not None else None,
                  ext.url, ext.author, ext.site_name, text_source, ext.html_lang,
-                 input_words=sum(word_count(t) for t in extracted), removed=tuple(ext.removed))
+                 input_words=sum(word_count(t) for t in extracted), removed=tuple(ext.removed),
+                 decisions=ext.decisions)
 
 
 # Links to the page at the end of a feed summary: "Continue reading…", "View Entire Post ›".
@@ -270,6 +274,8 @@ def clean_body(raw: RawDocument, config: CleanConfig = CleanConfig()) -> _Body:
     """What the cleaner makes of one document before the article checks: headline,
     kept paragraphs, removed ``(line, reason)`` pairs and ``input_words``
     (for ``newsbeam explain``). Raises :class:`CleanFailure` as :func:`clean_document`."""
+    if len(raw.body) + len(raw.summary or "") > config.max_chars:
+        raise CleanFailure("too_large", f"{len(raw.body)} characters > limit {config.max_chars}")
     return _body_of(raw, config)
 
 
@@ -299,9 +305,12 @@ def clean_document(raw: RawDocument, config: CleanConfig = CleanConfig()) -> Art
 
 
 def _clean_document(raw: RawDocument, config: CleanConfig) -> Article:
-    if len(raw.body) + len(raw.summary or "") > config.max_chars:
-        raise CleanFailure("too_large", f"{len(raw.body)} characters > limit {config.max_chars}")
-    body = _body_of(raw, config)
+    return article_from_body(raw, clean_body(raw, config), config)
+
+
+def article_from_body(raw: RawDocument, body: _Body, config: CleanConfig = CleanConfig()) -> Article:
+    """The ``Article`` of ``raw`` from its cleaned ``body`` (:func:`clean_body`); raises
+    :class:`CleanFailure` (``no_article``, ``too_short``) when too little is left."""
     text = "\n\n".join(body.paragraphs)
     n = word_count(text)
     if n == 0:

@@ -129,7 +129,7 @@ def extract_html(html: str, url: Optional[str] = None, *, favor_precision: bool 
         # The language of the extracted text decides which line rules may run on it.
         cleaned = clean_paragraphs(lines, title, topical=topical, shape=False, dedupe=False,
                                    link_lists=False, language=detect_language("\n".join(lines)))
-        decisions += _in_order(lines, cleaned.paragraphs, cleaned.removed)
+        decisions += cleaned.decisions
     else:
         decisions += [(ln, None) for ln in lines]
     paragraphs = [ln for ln, why in decisions if why is None or (why != "headline" and why not in rules)]
@@ -152,19 +152,3 @@ def extract_html(html: str, url: Optional[str] = None, *, favor_precision: bool 
         html_lang=_html_lang(html),
         decisions=tuple(decisions),
     )
-
-
-def _in_order(lines: list, kept: list, removed: list) -> list:
-    """``(line, reason or None)`` for each of ``lines``, from the rules' kept
-    and removed lists (both in input order)."""
-    kept, removed = list(reversed(kept)), list(reversed(removed))
-    out = []
-    for ln in lines:
-        if kept and kept[-1] == ln:
-            out.append((ln, None))
-            kept.pop()
-        elif removed and removed[-1][0] == ln:
-            out.append(removed.pop())
-        else:  # a line the rules did not return: keep it rather than lose it
-            out.append((ln, None))
-    return out

@@ -94,11 +94,13 @@ _FAQ_LABEL = re.compile(r"^\s*(?:FAQs?|Frequently asked questions|Questions and 
 
 class Cleaned(NamedTuple):
     """Result of :func:`clean_text`: the headline (or None), the kept paragraphs
-    in order, and the removed lines as ``(line, reason)`` pairs."""
+    in order, the removed lines as ``(line, reason)`` pairs, and every line in
+    input order with its reason (None: kept)."""
 
     title: Optional[str]
     paragraphs: list
     removed: list
+    decisions: tuple = ()
 
 
 @dataclass
@@ -166,7 +168,8 @@ def clean_paragraphs(paragraphs: Sequence[str], headline: Optional[str] = None, 
     if shape and english:
         _mark_shape(lines)
     return Cleaned(headline, [ln.text for ln in lines if ln.kept],
-                   [(ln.text, ln.reason) for ln in lines if not ln.kept])
+                   [(ln.text, ln.reason) for ln in lines if not ln.kept],
+                   tuple((ln.text, ln.reason) for ln in lines))
 
 
 def _mark_lists(lines: list, link_lists: bool = True) -> None:
@@ -345,6 +348,6 @@ def clean_text(text: str, headline: Optional[str] = None, *, topical: bool = Tru
             removed += [(ln.text, "nav") for ln in raw_lines[:h]]
             raw_lines = raw_lines[h + 1:]
     out = clean_paragraphs([ln.text for ln in raw_lines], headline, topical=topical, language=language)
-    return Cleaned(headline, out.paragraphs, removed + out.removed)
+    return Cleaned(headline, out.paragraphs, removed + out.removed, tuple(removed) + out.decisions)
 
 
