@@ -2,6 +2,7 @@
 
     python -m benchmarks.throughput                      # N = 500 and 5,000; 1 and 2 workers
     python -m benchmarks.throughput --sizes 100,300      # a quick check
+    python -m benchmarks.throughput --stories --sizes 5000 --workers 2   # the story stage's share
 
 For each N: builds a corpus of N articles from ``../shared/eval/topics/``
 texts (``.txt`` and ``.html``; see ``benchmarks/lib/corpus.py``), runs
@@ -43,7 +44,30 @@ def backfill(inputs: Path, out: Path, workers: int, extra: list[str]) -> measure
     args = ["backfill", str(inputs), "--out", str(out), "--no_progress", *extra]
     if workers > 1:
         args += ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
+    else:  # newsbeam's own default would use every core for this many inputs
+        args += ["--direct_num_workers=1"]
     return measure.newsbeam(args)
+
+
+def story_share(n: int, workers: int, pool, extra: list[str], work: Path, repeats: int) -> None:
+    """The story stage's share of a backfill: the same corpus with and without it
+    (``--no_stories``), alternately, side by side."""
+    inputs = work / f"in-{n}"
+    corpus.write(inputs, corpus.items(n, pool))
+    times: dict[str, list] = {"with stories": [], "--no_stories": []}
+    print(f"{'run':<22}{'N':>7}{'seconds':>10}{'peak MB':>10}")
+    for r in range(repeats):
+        for label, flags in (("with stories", []), ("--no_stories", ["--no_stories"])):
+            out = work / f"out-{label}-{r}"
+            got = backfill(inputs, out, workers, extra + flags)
+            assert accounted(got.stdout) == n, got.stdout
+            times[label].append(got.seconds)
+            print(f"{label:<22}{n:>7}{got.seconds:>10.2f}{got.peak_rss / MB:>10.0f}", flush=True)
+            shutil.rmtree(out, ignore_errors=True)
+    with_s, without = min(times["with stories"]), min(times["--no_stories"])
+    share = (with_s - without) / with_s
+    print(f"\nstory stage share of the backfill at N={n}, {workers} worker(s) (best of {repeats}): "
+          f"{100 * share:.1f}%  target <= 10%  {'ok' if share <= 0.10 else 'MISSED'}")
 
 
 def accounted(summary: str) -> int:
@@ -71,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="auto", help="spaCy model (as --spacy_model)")
     parser.add_argument("--batch_size", type=int, default=64, help="as --tag_batch_size")
     parser.add_argument("--keep", action="store_true", help="keep the corpora and warehouses")
+    parser.add_argument("--stories", action="store_true",
+                        help="only the story stage's share: the largest N with and without it")
+    parser.add_argument("--repeats", type=int, default=2, help="with --stories: runs of each")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     workers = sorted(int(w) for w in args.workers.split(","))
@@ -78,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     extra = [f"--spacy_model={args.model}", f"--tag_batch_size={args.batch_size}"]
 
     work = Path(tempfile.mkdtemp(prefix="newsbeam-throughput-"))
+    if args.stories:
+        try:
+            story_share(sizes[-1], workers[-1], pool, extra, work, args.repeats)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     results: dict[tuple[str, int], tuple[float, int]] = {}
     print(f"corpus pool: {len(pool)} distinct articles from {args.topics}; cpus: {os.cpu_count()}")
     print(f"{'run':<22}{'N':>7}{'seconds':>10}{'art/s':>9}{'peak MB':>10}  note")

@@ -1,3 +1,6 @@
-"""Pipeline options, assembly and the ``newsbeam`` command line."""
+"""Pipeline options, assembly and the ``newsbeam`` command line.
 
-import newsbeam.transforms  # noqa: F401  (it quietens Beam's import-time notice before Beam loads)
+Importing it imports neither Beam nor the stages: ``newsbeam query``, ``stats`` and
+``report`` need only DuckDB. The commands that run a pipeline import
+``newsbeam.transforms`` first (it quietens Beam's import-time notice before Beam loads).
+"""

@@ -29,6 +29,8 @@ from newsbeam.transforms.ids import now_micros
 from newsbeam.transforms.progress import CountProgress
 from newsbeam.transforms.read import InputPattern, ReadArticles
 from newsbeam.transforms.recorded import ReadRecordedIds, SkipRecorded
+from newsbeam.transforms.stories import AssignStories, StoryOfDuplicates
+from newsbeam.transforms.stories_core import StoryConfig
 from newsbeam.transforms.tag import TagArticles
 from newsbeam.transforms.write import BeginRun, CommitRun, IndexWritten, WriteWarehouse
 
@@ -53,7 +55,8 @@ def signature_window(opts: NewsbeamOptions) -> Optional[int]:
 
 def clean_dedup_tag_write(documents: beam.PCollection, earlier_errors: tuple, opts: NewsbeamOptions,
                           runs: beam.PCollection) -> beam.PCollection:
-    """The stages every input shares: clean → deduplicate → tag → stage files under ``opts.out``.
+    """The stages every input shares: clean → deduplicate → tag → stories → stage files
+    under ``opts.out``.
 
     ``earlier_errors``: error PCollections of the steps before (read, feed
     poll), written with this chain's. Inputs the warehouse already accounts
@@ -75,14 +78,23 @@ def clean_dedup_tag_write(documents: beam.PCollection, earlier_errors: tuple, op
     articles = (tagged["articles"]
                 | "ProgressTag" >> CountProgress(opts.progress_dir, "tagged")
                 | "CountLowKept" >> CountLowKept(clean_config))
+    duplicates = deduped["duplicates"]
+    stories = {}
+    if not opts.no_stories:
+        stories = articles | "AssignStories" >> AssignStories(opts.out, runs, StoryConfig(**_given(
+            window_days=opts.story_window_days, threshold=opts.story_threshold)))
+        articles = stories["articles"]
+        duplicates = ((duplicates, articles)
+                      | "StoryOfDuplicates" >> StoryOfDuplicates(opts.out, runs))
     errors = ((*earlier_errors, cleaned["errors"], tagged["errors"])
               | "MergeErrors" >> beam.Flatten()
               | "SkipRecordedErrors" >> SkipRecorded(recorded))
     return {
         "articles": articles,
-        "duplicates": deduped["duplicates"],
+        "duplicates": duplicates,
         "errors": errors,
         "index": (deduped["index"], articles) | "IndexTagged" >> IndexWritten(),
+        **stories,
     } | "WriteWarehouse" >> WriteWarehouse(opts.out, runs, opts.shards_per_partition)
 
 

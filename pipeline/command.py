@@ -23,31 +23,35 @@ from apache_beam.options.pipeline_options import (
     PipelineOptions,
     PortableOptions,
     StandardOptions,
-    _BeamArgumentParser,
 )
 
-from newsbeam.pipeline.options import OptionsError, make_options
+from newsbeam.pipeline.options import (
+    NewsbeamOptions,
+    OptionsError,
+    OptionsParser,
+    _option_classes,
+    make_options,
+)
+from newsbeam.pipeline.usage import UsageError, check_spacy_model
 from newsbeam.transforms import warehouse
 from newsbeam.transforms.progress import read_progress
 
-
-class UsageError(Exception):
-    """Arguments a user must fix; reported without a traceback, exit status 2."""
+__all__ = ["UsageError"]  # defined in pipeline.usage, which needs no Beam; imported from here too
 
 
-def _all_option_classes(cls=PipelineOptions):
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _all_option_classes(sub)
+_POSITIONAL_HELP = {"inputs": "files, folders or globs to read",
+                    "feeds": "feed URLs, or .txt / .opml files listing them"}
 
 
-def _command_parser(prog: str, positional: str, help_text: str) -> argparse.ArgumentParser:
+def _command_parser(prog: str, positional: str, help_text: str,
+                    own: Sequence[type] = (NewsbeamOptions,)) -> argparse.ArgumentParser:
     # Every Beam option is known to this parser, so "--runner X" never takes X
     # for an input and a misspelt option is an error instead of being ignored.
-    parser = _BeamArgumentParser(prog=prog, description=help_text, allow_abbrev=False)
-    for cls in set(_all_option_classes()):
+    parser = OptionsParser(prog=prog, description=help_text, allow_abbrev=False, own=own,
+                           usage=f"{prog} {positional.upper()}... --out DIR [options]")
+    for cls in set(_option_classes()):
         cls._add_argparse_args(parser)
-    parser.add_argument(positional, nargs="+")
+    parser.add_argument(positional, nargs="+", help=_POSITIONAL_HELP.get(positional))
     parser.add_argument("--no_progress", action="store_true", help="no progress bar")
     parser.add_argument("--detach", action="store_true",
                         help="submit the job and return without waiting (remote runners)")
@@ -70,6 +74,28 @@ def runs_locally(options: PipelineOptions) -> bool:
     if name in ("direct", "prism", "fnapi", "switchingdirect", "bundlebased"):
         return True
     return name == "portable" and options.view_as(PortableOptions).job_endpoint == "embed"
+
+
+# Each worker process loads spaCy and trafilatura's sandbox (a few seconds): below this
+# many input files (or megabytes) per extra worker, one process finishes first.
+FILES_PER_WORKER = 32
+MB_PER_WORKER = 8
+
+
+def use_the_machine(options: PipelineOptions, argv: Sequence[str], files: int, size: int) -> int:
+    """On the local runner, unless the user chose (``--direct_num_workers``,
+    ``--direct_running_mode``), run one worker process per core, as many as the
+    inputs (``files``, ``size`` bytes) pay for. Returns the number of workers."""
+    direct = options.view_as(DirectOptions)
+    chosen = any(a.startswith(("--direct_num_workers", "--direct_running_mode")) for a in argv)
+    if chosen or runner_name(options) != "direct":
+        return max(1, direct.direct_num_workers or 1)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = max(1, min(cores, max(files // FILES_PER_WORKER, size // (MB_PER_WORKER << 20))))
+    if workers > 1:
+        direct.direct_num_workers = workers
+        direct.direct_running_mode = "multi_processing"
+    return workers
 
 
 def submit_detached(p: beam.Pipeline) -> int:
@@ -224,6 +250,10 @@ def summarize(written: list[warehouse.StagedFile], counters: dict[tuple[str, str
                   if n in ("already_in_warehouse", "already_recorded"))
     lines.append(f"  duplicates: {tables.get('duplicates', 0)}   errors: {tables.get('errors', 0)}"
                  f"   already recorded: {already}")
+    undated = counters.get(("write", "undated"), 0)
+    if undated:
+        lines.append(f"  no publication date found: {undated} (filed under the ingestion date, "
+                     "date_source = 'ingested')")
     reasons = sorted((n.split(":", 1)[1], v) for (ns, n), v in counters.items()
                      if ns == "write" and n.startswith("reason:") and v)
     if reasons:
@@ -232,6 +262,11 @@ def summarize(written: list[warehouse.StagedFile], counters: dict[tuple[str, str
                     if ns == "fetch" and n.startswith("page:") and v)
     if unused:  # feed items whose page could not be used: rows from their summaries
         lines.append("  pages not used: " + ", ".join(f"{r} {v}" for r, v in unused))
+    if tables.get("stories"):
+        story = {n: v for (ns, n), v in counters.items() if ns == "stories"}
+        lines.append(f"  stories: {tables['stories']} touched, {story.get('new_stories', 0)} new, "
+                     f"{story.get('joined_earlier', 0)} articles joined earlier runs' stories, "
+                     f"{tables.get('story_merges', 0)} merges")
     low = sorted((n.split(":", 1)[1], v) for (ns, n), v in counters.items()
                  if ns == "clean" and n.startswith("low_kept:") and v)
     if low:  # rows whose cleaning removed more than usual: worth a look
@@ -240,16 +275,25 @@ def summarize(written: list[warehouse.StagedFile], counters: dict[tuple[str, str
     return "\n".join(lines)
 
 
-def parse_command(argv: Sequence[str], prog: str, positional: str,
-                  help_text: str) -> tuple[argparse.Namespace, PipelineOptions]:
-    """A command's arguments, and the pipeline options from the rest (config merged)."""
-    args = _command_parser(prog, positional, help_text).parse_args(argv)
+def parse_command(argv: Sequence[str], prog: str, positional: str, help_text: str,
+                  own: Sequence[type] = (NewsbeamOptions,)
+                  ) -> tuple[argparse.Namespace, PipelineOptions]:
+    """A command's arguments, and the pipeline options from the rest (config merged).
+
+    ``own``: the newsbeam option classes the command uses, which its ``--help``
+    lists. A spaCy model that is not installed stops a local run here, before
+    anything starts (a remote runner's workers have their own packages).
+    """
+    args = _command_parser(prog, positional, help_text, own).parse_args(argv)
     given = set(getattr(args, positional))
     beam_argv = [a for a in argv if a not in given and a not in CLI_ONLY_FLAGS]
     try:
-        return args, make_options(beam_argv, args.config)
+        options = make_options(beam_argv, args.config)
     except OptionsError as exc:
         raise UsageError(str(exc)) from exc
+    if runs_locally(options):
+        check_spacy_model(options.view_as(NewsbeamOptions).spacy_model)
+    return args, options
 
 
 def report_recovery(recovery: warehouse.Recovery) -> None:

@@ -17,7 +17,6 @@ come after it.
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 import sys
@@ -26,7 +25,7 @@ from typing import Optional
 
 from apache_beam.pvalue import TaggedOutput
 
-from newsbeam.pipeline.command import UsageError
+from newsbeam.pipeline.usage import CommandParser, UsageError
 from newsbeam.schemas import RawDocument
 from newsbeam.transforms.clean import (
     CleanConfig,
@@ -165,8 +164,8 @@ def explain_document(raw: RawDocument, config: CleanConfig = IN_PROCESS,
 
 
 def explain(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="newsbeam explain",
+    parser = CommandParser(
+        prog="newsbeam explain", allow_abbrev=False,
         description="Show which paragraphs of one input file the cleaner keeps or drops, and why.")
     parser.add_argument("file",
                         help="a .txt, .html/.htm, .json or .jsonl file (optionally .gz/.bz2)")

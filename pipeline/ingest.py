@@ -65,7 +65,8 @@ def status_line(written: list[warehouse.StagedFile], counters: dict, poll: int,
 
 def ingest(argv: Sequence[str]) -> int:
     args, options = parse_command(argv, "newsbeam ingest", "feeds",
-                                  "Follow feeds (URLs, .txt or .opml lists) into the warehouse.")
+                                  "Follow feeds (URLs, .txt or .opml lists) into the warehouse.",
+                                  own=(NewsbeamOptions, IngestOptions))
     try:
         nb = options.view_as(NewsbeamOptions)
         opts = options.view_as(IngestOptions)

@@ -16,12 +16,15 @@ maps to ``--max_input_bytes``, ``--dedup_threshold``, ``--spacy_model``.
 
 from __future__ import annotations
 
+import argparse
+import shutil
 import sys
 from typing import Any, Sequence
 
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
+from newsbeam.pipeline.usage import OneLineErrors
 from newsbeam.transforms.clean import CleanConfig
 from newsbeam.transforms.feeds import PollSettings
 from newsbeam.transforms.fetch import FetchConfig
@@ -60,7 +63,7 @@ class NewsbeamOptions(PipelineOptions):
                             help="seconds allowed for cleaning one document (default "
                                  f"{CleanConfig().timeout_seconds:g})")
         parser.add_argument("--dedup_threshold", type=float, default=None,
-                            help="Jaccard similarity at or above which two bodies are one story")
+                            help="Jaccard similarity at or above which two bodies are near-duplicates")
         parser.add_argument("--dedup_num_perm", type=int, default=None,
                             help="MinHash permutations")
         parser.add_argument("--dedup_shingle_size", type=int, default=None,
@@ -69,6 +72,13 @@ class NewsbeamOptions(PipelineOptions):
                             help="near-duplicates are searched among articles ingested this many "
                                  "days back ('inf': all); re-reads and exact copies are always "
                                  "recognised")
+        parser.add_argument("--no_stories", action="store_true",
+                            help="do not group articles into stories (story_id stays empty)")
+        parser.add_argument("--story_window_days", type=float, default=None,
+                            help="an article joins only stories active within this many days of "
+                                 "it (default 3)")
+        parser.add_argument("--story_threshold", type=float, default=None,
+                            help="similarity at or above which an article joins a story (default 0.18)")
         parser.add_argument("--spacy_model", default="auto",
                             help="spaCy model name or path; 'auto' picks an installed English model")
         parser.add_argument("--theme_lexicon", default=None,
@@ -134,6 +144,10 @@ def validate(opts: NewsbeamOptions, known_flags: Sequence[str] = ()) -> None:
         raise OptionsError("--dedup_threshold must be in (0, 1]")
     if not opts.dedup_window_days > 0:  # also rejects nan
         raise OptionsError("--dedup_window_days must be positive ('inf' for no window)")
+    if opts.story_window_days is not None and not opts.story_window_days > 0:
+        raise OptionsError("--story_window_days must be positive")
+    if opts.story_threshold is not None and not 0.0 < opts.story_threshold <= 1.0:
+        raise OptionsError("--story_threshold must be in (0, 1]")
     if opts.tag_batch_size <= 0:
         raise OptionsError("--tag_batch_size must be positive")
     if opts.shards_per_partition <= 0:
@@ -215,3 +229,137 @@ def poll_settings(opts: IngestOptions) -> PollSettings:
     return PollSettings(interval=opts.feeds_interval, backoff_max=opts.feeds_backoff_max,
                         max_items=opts.feeds_max_items, parse_timeout=opts.feeds_parse_timeout,
                         parse_memory_bytes=opts.feeds_parse_memory_mb * 1024 * 1024)
+
+
+# ``newsbeam COMMAND --help`` lists a command's own options by stage, in this
+# order; an option's stage is the first word of its name unless named here.
+HELP_STAGES = ("run", "read", "clean", "dedup", "tag", "story", "write", "feeds")
+_HELP_STAGE = {"out": "run", "config": "run", "max_input_bytes": "read",
+               "extract_timeout": "clean", "spacy_model": "tag", "theme_lexicon": "tag",
+               "no_stories": "story",
+               "shards_per_partition": "write"}
+# Beam options most local runs want, listed with newsbeam's own; the rest: --help-beam.
+COMMON_BEAM = ("runner", "direct_num_workers", "direct_running_mode")
+
+
+def help_stage(dest: str) -> str:
+    if dest in _HELP_STAGE:
+        return _HELP_STAGE[dest]
+    first = dest.split("_", 1)[0]
+    return first if first in HELP_STAGES else "other"
+
+
+def _dests(classes: Sequence[type]) -> set:
+    probe = _BeamArgumentParser(add_help=False)
+    for cls in classes:
+        cls._add_argparse_args(probe)
+    return {action.dest for action in probe._actions}
+
+
+# Beam's help for the options listed with newsbeam's own is written for every
+# runner; these say what a local user needs.
+_SHORT_HELP = {
+    "runner": "where the pipeline runs: DirectRunner (default: this machine), DataflowRunner, "
+              "FlinkRunner, SparkRunner, PrismRunner",
+    "direct_num_workers": "parallel workers of the DirectRunner (default: one process per core, "
+                          "as many as the inputs pay for)",
+    "direct_running_mode": "how they run: in_memory, multi_threading or multi_processing",
+}
+
+
+_PLACEHOLDERS = {"out": "DIR", "config": "FILE", "spacy_model": "NAME", "theme_lexicon": "FILE",
+                 "runner": "NAME"}
+
+
+class _CompactHelp(argparse.HelpFormatter):
+    """One line per option where it fits: its first spelling and a short
+    placeholder (N, X, VALUE) instead of the upper-cased name."""
+
+    def __init__(self, prog: str):
+        width = min(100, shutil.get_terminal_size().columns) - 2
+        super().__init__(prog, max_help_position=32, width=width)
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        if not action.option_strings:
+            return action.dest
+        flags = action.option_strings
+        # "-h, --help"; of an option's several long spellings, the first
+        shown = ", ".join(flags[:2]) if not flags[0].startswith("--") else flags[0]
+        if action.nargs == 0:
+            return shown
+        kind = getattr(action.type, "__name__", "")
+        placeholder = (_PLACEHOLDERS.get(action.dest)
+                       or {"int": "N", "float": "X"}.get(kind, "VALUE"))
+        if action.choices:
+            placeholder = "{" + ",".join(map(str, action.choices)) + "}"
+        return f"{shown} {placeholder}"
+
+    def _expand_help(self, action: argparse.Action) -> str:
+        if action.dest in _SHORT_HELP:
+            return _SHORT_HELP[action.dest]
+        return super()._expand_help(action)
+
+
+class _BeamHelp(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.print_help_beam()
+        parser.exit()
+
+
+class OptionsParser(OneLineErrors, _BeamArgumentParser):
+    """The parser of a command that runs a pipeline: it knows every Beam option
+    (so ``--runner X`` never takes X for an input), errors in one line with a
+    suggestion, and its ``--help`` lists only the command's own options (``own``:
+    newsbeam's option classes it uses, plus what the command adds itself) grouped
+    by stage, with the Beam options behind ``--help-beam``."""
+
+    def __init__(self, *args, own: Sequence[type] = (NewsbeamOptions,), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._own = tuple(own)
+        self.add_argument("--help-beam", action=_BeamHelp, nargs=0,
+                          help="list every Beam pipeline option (runners, workers, cloud)")
+
+    def _groups(self) -> dict[str, list[argparse.Action]]:
+        own = _dests(self._own)
+        every = _dests(list(set(_option_classes())))
+        groups: dict[str, list[argparse.Action]] = {}
+        for action in self._actions:
+            if (action.help or "").startswith("(internal)"):
+                continue
+            if action.dest in COMMON_BEAM:
+                stage = "beam"
+            elif action.dest in own:
+                stage = help_stage(action.dest)
+            elif action.dest in every:
+                continue  # Beam's, or another command's: --help-beam
+            else:
+                stage = "run"  # what the command added (inputs, --no_progress, --help)
+            groups.setdefault(stage, []).append(action)
+        # the command's inputs first, the ways to more help last
+        groups.get("run", []).sort(key=lambda a: (bool(a.option_strings), a.nargs == 0 and
+                                                  a.dest in ("help", "help_beam")))
+        return groups
+
+    def format_help(self) -> str:
+        formatter = _CompactHelp(self.prog)
+        formatter.add_usage(self.usage, [], [])
+        formatter.add_text(self.description)
+        groups = self._groups()
+        for stage in (*HELP_STAGES, "other", "beam"):
+            if stage not in groups:
+                continue
+            title = "Beam (more with --help-beam)" if stage == "beam" else stage
+            formatter.start_section(title)
+            formatter.add_arguments(groups[stage])
+            formatter.end_section()
+        formatter.add_text("Settings also come from a TOML file (--config): one table per stage.")
+        return formatter.format_help()
+
+    def print_help_beam(self) -> None:
+        self._print_message(argparse.ArgumentParser.format_help(self), sys.stdout)
+
+
+def _option_classes(cls=PipelineOptions):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _option_classes(sub)

@@ -10,11 +10,14 @@ from newsbeam.schemas.records import (
     ErrorRecord,
     IndexEntry,
     RawDocument,
+    Story,
+    StoryMerge,
+    TermCount,
     ThemeScore,
 )
 
 __all__ = [
     "Article", "DATE_SOURCES", "Duplicate", "Entity", "ErrorRecord", "IndexEntry",
-    "RawDocument", "TEXT_SOURCES", "ThemeScore", "arrow_schema", "from_table", "to_micros",
+    "RawDocument", "Story", "StoryMerge", "TEXT_SOURCES", "TermCount", "ThemeScore", "arrow_schema", "from_table", "to_micros",
     "to_table",
 ]

@@ -26,8 +26,8 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
 def is_timestamp_field(name: str) -> bool:
-    """Integer fields named ``at`` or ``*_at`` hold UTC microseconds."""
-    return name == "at" or name.endswith("_at")
+    """Integer fields named ``at``, ``*_at`` or ``*_seen`` hold UTC microseconds."""
+    return name == "at" or name.endswith(("_at", "_seen"))
 
 
 def _is_record(tp: Any) -> bool:

@@ -1,13 +1,15 @@
 """The records that flow through the pipeline, defined once.
 
-Each record is a ``typing.NamedTuple`` registered with Beam's ``RowCoder``;
+Each record is a ``typing.NamedTuple``, registered with Beam's ``RowCoder`` by
+``schemas.coders`` (imported with the ``transforms`` package, so reading the schemas
+alone, as ``newsbeam query`` does, does not import Beam);
 the Arrow schema of every Parquet table is derived from the same class by
 :func:`schemas.arrow.arrow_schema`, never written twice.
 
 Conventions the derivation relies on:
 
 * ``Optional[X]`` is a nullable column, everything else is non-null.
-* integer fields named ``at`` or ending in ``_at`` hold microseconds since the Unix
+* integer fields named ``at`` or ending in ``_at`` or ``_seen`` hold microseconds since the Unix
   epoch (UTC) and become ``timestamp[us, tz=UTC]`` in Arrow;
 * ``np.int32`` / ``np.float32`` become ``int32`` / ``float32``;
 * ``Sequence[NamedTuple]`` becomes ``list<struct<...>>``.
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional, Sequence
 
-import apache_beam as beam
 import numpy as np
 
 # Where a document's text came from.
@@ -92,6 +93,9 @@ class Article(NamedTuple):
     # feed summary: its text less pictures; a page: what trafilatura extracted,
     # before the line rules). None in rows written before the column existed.
     kept_ratio: Optional[float] = None
+    # The story (real-world event) the article reports; ids never change, see
+    # ``story_merges/``. None in rows written before the column existed.
+    story_id: Optional[str] = None
 
 
 class Duplicate(NamedTuple):
@@ -105,6 +109,7 @@ class Duplicate(NamedTuple):
     article_id: str  # the id this copy would have had
     title: str
     ingested_at: int
+    story_id: Optional[str] = None  # the kept article's story
 
 
 class ErrorRecord(NamedTuple):
@@ -127,7 +132,53 @@ class IndexEntry(NamedTuple):
     content_hash: str
     minhash: Sequence[np.int64]  # signature; empty when the text is too short
     ingested_at: int
+    story_id: Optional[str] = None  # so a later copy of the article joins its story
 
 
-for _record in (RawDocument, Entity, ThemeScore, Article, Duplicate, ErrorRecord, IndexEntry):
-    beam.coders.registry.register_coder(_record, beam.coders.RowCoder)
+class Story(NamedTuple):
+    """One row of ``stories/``: a story as a run left it, one row per story the run touched.
+
+    The newest row of a ``story_id`` (greatest ``updated_at``) is its current
+    state. The columns after ``updated_at`` are the story's centroid, what later
+    runs compare new articles with (``transforms.stories_core``).
+    """
+
+    story_id: str  # the article_id of its first article
+    first_seen: int  # earliest publication (else ingestion) time of its articles
+    last_seen: int
+    articles: np.int32  # articles so far, all runs
+    sources: Sequence[str]  # distinct outlets
+    title: str  # its first article's headline
+    entities: Sequence[str]  # top entities, lower-cased, by weight
+    themes: Sequence[str]  # by articles
+    merged_into: Optional[str]  # set once later evidence joined it to an older story
+    updated_at: int  # start of the run that wrote this row
+    terms: Sequence[str]
+    term_weights: Sequence[np.float32]
+    entity_weights: Sequence[np.float32]
+    theme_counts: Sequence[np.int32]
+
+
+class StoryMerge(NamedTuple):
+    """One row of ``story_merges/``: two stories found to be one event.
+
+    Rows keep their ids; readers follow ``story_id -> merged_into``.
+    """
+
+    story_id: str  # stops receiving articles
+    merged_into: str  # the older story, receives them from now on
+    article_id: str  # the article that joined them
+    at: int  # its time
+
+
+class TermCount(NamedTuple):
+    """One row of ``_story_terms/``: a hashed document frequency for story scoring
+    (``slot`` -1 holds the number of documents). Each run writes the whole table;
+    the newest committed file is the current one."""
+
+    slot: np.int32
+    count: np.int64
+
+
+RECORDS = (RawDocument, Entity, ThemeScore, Article, Duplicate, ErrorRecord, IndexEntry,
+           Story, StoryMerge, TermCount)

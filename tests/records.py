@@ -9,7 +9,7 @@ import datetime as dt
 
 import numpy as np
 
-from newsbeam.schemas import Article, RawDocument
+from newsbeam.schemas import Article, Duplicate, RawDocument
 
 INGESTED = int(dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.timezone.utc).timestamp() * 1e6)
 
@@ -33,3 +33,11 @@ def raw_document(**fields) -> RawDocument:
                     title=None, body="", summary=None, published_at=None, date_source=None,
                     ingested_at=INGESTED)
     return RawDocument(**{**defaults, **fields})
+
+
+def duplicate(article_id: str = "d", **fields) -> Duplicate:
+    """A ``Duplicate`` row as deduplication makes it (no story yet)."""
+    defaults = dict(source=f"in/{article_id}.txt", url=f"file:///{article_id}", duplicate_of="a",
+                    similarity=np.float32(1.0), kind="exact", article_id=article_id,
+                    title=f"title {article_id}", ingested_at=INGESTED)
+    return Duplicate(**{**defaults, **fields})

@@ -22,11 +22,12 @@ def _query_blocks() -> list[tuple[str, str]]:
 def folder(tmp_path_factory, seeds_warehouse) -> Path:
     here = tmp_path_factory.mktemp("readme")
     (here / "warehouse").symlink_to(seeds_warehouse)
-    # The sh example calls the virtual environment's Python by its README path.
-    python = here / ".venv" / "bin" / "python"
-    python.parent.mkdir(parents=True)
-    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    python.chmod(0o755)
+    # The sh examples call the virtual environment's programs by their README paths.
+    bin_dir = here / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    for name, command in (("python", ""), ("newsbeam", " -m newsbeam.pipeline.cli")):
+        (bin_dir / name).write_text(f'#!/bin/sh\nexec "{sys.executable}"{command} "$@"\n')
+        (bin_dir / name).chmod(0o755)
     return here
 
 
@@ -35,9 +36,27 @@ def test_the_readme_has_query_examples():
     assert "sh" in kinds and "python" in kinds
 
 
+def _run(kind: str, code: str, folder: Path) -> subprocess.CompletedProcess:
+    cmd = ["bash", "-c", code] if kind == "sh" else [sys.executable, "-c", code]
+    return subprocess.run(cmd, cwd=folder, capture_output=True, text=True, timeout=120)
+
+
 @pytest.mark.parametrize("kind,code", _query_blocks())
 def test_query_example_runs_as_written(kind, code, folder):
-    cmd = ["bash", "-c", code] if kind == "sh" else [sys.executable, "-c", code]
-    proc = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, timeout=120)
+    proc = _run(kind, code, folder)
     assert proc.returncode == 0, proc.stderr
-    assert "conflict-war-peace" in proc.stdout  # a theme every seed has
+    assert proc.stdout.strip() and "Error" not in proc.stderr, proc.stderr
+
+
+def test_the_first_example_finds_the_seeds_theme(folder):
+    kind, code = _query_blocks()[0]
+    assert "conflict-war-peace" in _run(kind, code, folder).stdout  # a theme every seed has
+
+
+def test_the_story_examples_follow_the_seeds_story(folder):
+    """The biggest seed story is the three reports of 23 Oct 2024 (seeds 000-002)."""
+    (kind, code), = [b for b in _query_blocks() if "WHERE r.root" in b[1]]
+    out = _run(kind, code, folder).stdout
+    for start in ("U.S. Confirms", "US says it has", "Pentagon confirms"):
+        assert start in out
+    assert "Global leaders" not in out and "Firm Res" not in out

@@ -12,7 +12,8 @@ import duckdb
 import pyarrow.dataset as ds
 
 GLOBS = {"articles": "articles/**/*.parquet", "duplicates": "duplicates/*.parquet",
-         "errors": "errors/*.parquet", "_index": "_index/*.parquet"}
+         "errors": "errors/*.parquet", "_index": "_index/*.parquet",
+         "stories": "stories/*.parquet", "story_merges": "story_merges/*.parquet"}
 
 
 class Tally(NamedTuple):
@@ -47,8 +48,11 @@ def ids(out: str, table: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+INPUT_TABLES = ("articles", "duplicates", "errors", "_index")  # one row per input id
+
+
 def tally(out: str) -> Tally:
-    per = {t: ids(out, t) for t in GLOBS}
+    per = {t: ids(out, t) for t in INPUT_TABLES}
     repeated = {t: len(v) - len(set(v)) for t, v in per.items()}
     owners: dict[str, int] = {}
     for table in ("articles", "duplicates", "errors"):
@@ -70,4 +74,15 @@ def assert_exactly_once(out: str, inputs: Optional[int] = None) -> Tally:
     assert not t.leftovers, f"left behind: {t.leftovers[:5]}"
     if inputs is not None:
         assert t.inputs == inputs, f"{t.inputs} inputs accounted for, expected {inputs}"
+    assert_stories_consistent(out)
     return t
+
+
+def assert_stories_consistent(out: str) -> None:
+    """Every article's story has a row in ``stories/``, written once per run."""
+    stories = table_rows(out, "stories", ["story_id", "updated_at"])
+    versions = [(r["story_id"], r["updated_at"]) for r in stories]
+    assert len(versions) == len(set(versions)), "a story written twice by one run"
+    named = {r["story_id"] for r in table_rows(out, "articles", ["story_id"])} - {None}
+    missing = named - {r["story_id"] for r in stories}
+    assert not missing, f"articles name {len(missing)} stories with no row, e.g. {sorted(missing)[:3]}"

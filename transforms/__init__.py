@@ -8,12 +8,14 @@ Stage contracts (each composite returns a dict of PCollections):
 * ``dedup.Deduplicate``   : Article          -> {"articles": Article, "duplicates": Duplicate,
                                                  "index": IndexEntry}
 * ``tag.TagArticles``     : Article          -> {"articles": Article, "errors": ErrorRecord}
+* ``stories.AssignStories``: Article         -> {"articles": Article, "stories": Story,
+                                                 "merges": StoryMerge, "terms": Frequencies}
 * ``write.WriteWarehouse``: the dicts above  -> StagedFile per file staged;
   ``write.CommitRun`` commits them
 
 Articles leave ``clean`` with ``themes``/``entities``/``theme_scores``/``duplicates``
 empty and ``content_hash`` empty; ``dedup`` fills ``content_hash`` and
-``duplicates``; ``tag`` fills the rest.
+``duplicates``; ``tag`` fills themes, entities and theme scores; ``stories`` fills ``story_id``.
 """
 
 import logging as _logging
@@ -31,3 +33,7 @@ class _DropApitoolsNotice(_logging.Filter):
 
 
 _logging.getLogger().addFilter(_DropApitoolsNotice())
+
+
+# Every stage's records travel with Beam's RowCoder (after the filter above: it imports Beam).
+from newsbeam.schemas import coders as _coders  # noqa: E402,F401

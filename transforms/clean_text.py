@@ -88,6 +88,8 @@ from newsbeam.transforms.language import english_rules_apply
 from newsbeam.transforms.paragraphs import paragraphs as text_paragraphs
 from newsbeam.transforms.text import letter_words, line_key
 
+_SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+
 _QA = re.compile(r"^\s*(?:Q|A|Question|Answer)\s*[:.)-]\s*\S", re.I)
 _FAQ_LABEL = re.compile(r"^\s*(?:FAQs?|Frequently asked questions|Questions and answers)\s*:?\s*$", re.I)
 
@@ -146,7 +148,10 @@ def clean_paragraphs(paragraphs: Sequence[str], headline: Optional[str] = None, 
     line of another language.
     """
     english = english_rules_apply(language)
-    lines = [_Line(p.strip(), letter_words(p)) for p in paragraphs if p and p.strip()]
+    # No-break and other typographic spaces read as spaces: the vocabulary rules
+    # match "Other news", not "Other\u00a0news" (a change of form, not of text).
+    paragraphs = [_SPACES.sub(" ", p) for p in paragraphs if p]
+    lines = [_Line(p.strip(), letter_words(p)) for p in paragraphs if p.strip()]
     seen = set()
     if headline:
         seen.add(line_key(headline))

@@ -75,6 +75,7 @@ from apache_beam.metrics import Metrics
 from newsbeam.schemas import Article, Duplicate, IndexEntry, from_table
 from newsbeam.schemas.arrow import arrow_schema
 from newsbeam.transforms import dedup_core as core
+from newsbeam.transforms.components import ConnectedComponents
 
 NAMESPACE = "dedup"
 
@@ -108,6 +109,8 @@ def read_index_table(readable, signatures_since: Optional[int] = None) -> list[I
             if old is not None:
                 minhash = pc.if_else(old, pa.scalar([], schema.field("minhash").type), minhash)
     table = table.append_column("minhash", minhash)
+    # Deduplication needs no story: the stage after tagging reads it (transforms.stories).
+    table = table.append_column(schema.field("story_id"), pa.nulls(len(table), pa.string()))
     return from_table(IndexEntry, table.select(list(IndexEntry._fields)))
 
 
@@ -211,14 +214,6 @@ class _Verify(beam.DoFn):
         for u, v, _ in core.candidate_pairs(sigs.items(), self.threshold, self.max_bucket):
             self.verified.inc()
             yield (u, v), (sigs[u], sigs[v])
-
-
-def _cluster_messages(kv):
-    return core.hash_to_min_messages(kv[1])
-
-
-def _merge(kv):
-    return kv[0], core.merge_clusters(kv[1])
 
 
 class _Assignments(beam.DoFn):
@@ -378,16 +373,7 @@ class Deduplicate(beam.PTransform):
                  | "GroupByPair" >> beam.GroupByKey()
                  | "Edges" >> beam.MapTuple(lambda uv, sigs: (uv, next(iter(sigs)))))
 
-        clusters = (edges
-                    | "StartClusters" >> beam.FlatMap(
-                        lambda e: core.initial_clusters(e[0][0], e[1][0], e[0][1], e[1][1]))
-                    | "GroupStart" >> beam.GroupByKey()
-                    | "MergeStart" >> beam.Map(_merge))
-        for i in range(self.cc_rounds):
-            clusters = (clusters
-                        | f"HashToMin{i}" >> beam.FlatMap(_cluster_messages)
-                        | f"GroupRound{i}" >> beam.GroupByKey()
-                        | f"MergeRound{i}" >> beam.Map(_merge))
+        clusters = edges | "Components" >> ConnectedComponents(self.cc_rounds)
         near = clusters | "Assignments" >> beam.ParDo(_Assignments())
 
         status = ({"members": by_hash.members, "near": near}

@@ -17,7 +17,8 @@ a representative title. An article is compared only with stories active within
 
     score = (1 - entity_weight) * cos(terms) + entity_weight * cos(entities)
 
-(0 when both sides name two or more entities and share none), where a term's weight is ``(1 + ln tf) * idf`` (headline words counted
+(0 when both sides name two or more entities and share none), where a term's weight
+is ``(1 + ln tf) * idf`` (headline words counted
 ``title_repeat`` extra times) and ``idf`` comes from the index's own hashed
 document frequencies: the warehouse's articles seen so far, nothing shipped.
 The article joins the best story scoring at least ``threshold``, else it starts
@@ -53,7 +54,7 @@ class StoryConfig(NamedTuple):
     body_words: int = 400        # leading body words used (the lead carries the event)
     centroid_terms: int = 64     # terms kept per story
     centroid_entities: int = 16  # entities kept per story
-    block_terms: int = 32        # compared only with stories sharing one of these top terms (half as many entities)
+    block_terms: int = 32        # compared only with stories sharing a top term (or entity: half as many)
     df_bits: int = 18            # hashed document-frequency table of 2**df_bits counters
 
 
@@ -65,6 +66,19 @@ class ArticleFeatures(NamedTuple):
     text: str
     entities: Sequence[tuple]     # (text, label, count), as tagging writes them
     themes: Sequence[str] = ()
+
+
+class ArticleVectors(NamedTuple):
+    """What assignment needs of an article: its unit term and entity vectors
+    (:meth:`StoryIndex.vectors`) and what a story keeps of it."""
+
+    article_id: str
+    when: int
+    source: str
+    title: str
+    themes: Sequence[str]
+    terms: Mapping[str, float]
+    entities: Mapping[str, float]
 
 
 class Merge(NamedTuple):
@@ -138,6 +152,18 @@ def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     return dot / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
 
 
+def similarity(terms: Mapping, ents: Mapping, other_terms: Mapping, other_ents: Mapping,
+               entity_weight: float) -> float:
+    """Weighted term and entity cosines; 0 when both sides name two or more entities
+    and none in common (two arrests, two crashes: the same words, other names)."""
+    if not ents or not other_ents:  # no entities on one side: terms alone
+        return _cosine(terms, other_terms)
+    shared = _cosine(ents, other_ents)
+    if shared == 0.0 and len(ents) >= 2 and len(other_ents) >= 2:
+        return 0.0
+    return (1 - entity_weight) * _cosine(terms, other_terms) + entity_weight * shared
+
+
 def _top(weights: Mapping[str, float], k: int) -> dict:
     return dict(sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:k])
 
@@ -156,11 +182,14 @@ class StoryIndex:
     give the table form (one row per story, plus the frequency table).
     """
 
-    def __init__(self, config: StoryConfig | None = None):
+    def __init__(self, config: StoryConfig | None = None, frozen: bool = False):
         self.config = config = config or StoryConfig()
         self.stories: dict[str, Story] = {}
         self.df = np.zeros(1 << config.df_bits, dtype=np.int32)
         self.docs = 0
+        # Frozen: the frequencies are the run's, fixed before assignment (the
+        # pipeline), so any split of the run's articles sees the same weights.
+        self.frozen = frozen
         self._postings: dict[str, set] = {}  # blocking key -> ids of the stories it names
         self._keys: dict[str, list] = {}     # story id -> its blocking keys
 
@@ -171,28 +200,21 @@ class StoryIndex:
         return math.log((1 + self.docs) / (1 + self.df[_slot(key, self.config.df_bits)])) + 1.0
 
     def _observe(self, keys: Iterable[str]) -> None:
-        slots = np.unique(np.fromiter((_slot(k, self.config.df_bits) for k in keys), dtype=np.int64))
-        self.df[slots] += 1
+        if self.frozen:
+            return
+        self.df[frequency_slots(keys, self.config)] += 1
         self.docs += 1
 
-    def vectors(self, article: ArticleFeatures) -> tuple[dict, dict]:
+    def vectors(self, article: ArticleFeatures | Prepared) -> ArticleVectors:
         """The article's unit term and entity vectors under the current frequencies."""
-        terms = {w: (1 + math.log(n)) * self.idf(w) for w, n in term_counts(article, self.config).items()}
-        ents = {e: (1 + math.log(n)) * self.idf("\x00" + e) for e, n in entity_counts(article).items() if n > 0}
-        return _unit(terms), _unit(ents)
+        if not isinstance(article, Prepared):
+            article = prepare(article, self.config)
+        return vectors_of(article, self.df, self.docs)
 
     # ----------------------------------------------------------------- scoring
 
     def score(self, terms: Mapping, ents: Mapping, story: Story) -> float:
-        """Weighted term and entity cosines; 0 when both sides name two or more entities
-        and none in common (two arrests, two crashes: the same words, other names)."""
-        if not ents or not story.entities:  # no entities on one side: terms alone
-            return _cosine(terms, story.terms)
-        shared = _cosine(ents, story.entities)
-        if shared == 0.0 and len(ents) >= 2 and len(story.entities) >= 2:
-            return 0.0
-        w = self.config.entity_weight
-        return (1 - w) * _cosine(terms, story.terms) + w * shared
+        return similarity(terms, ents, story.terms, story.entities, self.config.entity_weight)
 
     def blocking_keys(self, terms: Mapping, ents: Mapping) -> list[str]:
         """The top terms and entities by weight: a story and an article that share none
@@ -219,7 +241,7 @@ class StoryIndex:
 
     # ----------------------------------------------------------------- updates
 
-    def _add(self, story: Story, article: ArticleFeatures, terms: Mapping, ents: Mapping) -> None:
+    def _add(self, story: Story, article: ArticleVectors, terms: Mapping, ents: Mapping) -> None:
         c = self.config
         story.terms = _top(Counter(story.terms) + Counter(terms), c.centroid_terms)
         story.entities = _top(Counter(story.entities) + Counter(ents), c.centroid_entities)
@@ -249,7 +271,8 @@ class StoryIndex:
     def expire(self, before: int) -> list[Story]:
         """Remove and return the stories no article at or after ``before`` can join."""
         window = int(self.config.window_days * DAY)
-        gone = [s for s in self.stories.values() if s.merged_into is not None or s.last_seen + window < before]
+        gone = [s for s in self.stories.values()
+                if s.merged_into is not None or s.last_seen + window < before]
         for s in gone:
             del self.stories[s.story_id]
             self._index(s)
@@ -288,11 +311,78 @@ class StoryIndex:
         return index
 
 
+class Prepared(NamedTuple):
+    """An article's counts and hashed slots, computed once: what the frequencies and the
+    vectors are made of."""
+
+    article_id: str
+    when: int
+    source: str
+    title: str
+    themes: tuple
+    terms: tuple          # distinct terms
+    term_counts: np.ndarray
+    term_slots: np.ndarray
+    entities: tuple       # distinct lower-cased entities
+    entity_counts: np.ndarray
+    entity_slots: np.ndarray
+
+    def slots(self) -> np.ndarray:
+        """The distinct slots the article adds one document to."""
+        return np.unique(np.concatenate([self.term_slots, self.entity_slots]))
+
+
+def prepare(article: ArticleFeatures, config: StoryConfig) -> Prepared:
+    terms = term_counts(article, config)
+    ents = {e: n for e, n in entity_counts(article).items() if n > 0}
+    bits = config.df_bits
+    return Prepared(
+        article.article_id, article.when, article.source, article.title or "", tuple(article.themes),
+        tuple(terms), np.fromiter(terms.values(), dtype=np.float64, count=len(terms)),
+        np.fromiter((_slot(w, bits) for w in terms), dtype=np.int64, count=len(terms)),
+        tuple(ents), np.fromiter(ents.values(), dtype=np.float64, count=len(ents)),
+        np.fromiter((_slot("\x00" + e, bits) for e in ents), dtype=np.int64, count=len(ents)))
+
+
+def _unit_weights(keys: tuple, counts: np.ndarray, slots: np.ndarray, df: np.ndarray, docs: int) -> dict:
+    if not keys:
+        return {}
+    w = (1 + np.log(counts)) * (np.log((1 + docs) / (1 + df[slots].astype(np.float64))) + 1.0)
+    norm = float(np.sqrt(np.dot(w, w)))
+    return dict(zip(keys, (w / norm).tolist())) if norm else {}
+
+
+def vectors_of(article: Prepared, df: np.ndarray, docs: int) -> ArticleVectors:
+    """Unit term and entity vectors: weights ``(1 + ln count) * idf``, idf smoothed from ``df``."""
+    a = article
+    return ArticleVectors(a.article_id, a.when, a.source, a.title, a.themes,
+                          _unit_weights(a.terms, a.term_counts, a.term_slots, df, docs),
+                          _unit_weights(a.entities, a.entity_counts, a.entity_slots, df, docs))
+
+
+def frequency_keys(article: ArticleFeatures, config: StoryConfig) -> list[str]:
+    """The keys an article adds one document to: its terms and (prefixed) entities."""
+    return list(term_counts(article, config)) + ["\x00" + e for e in entity_counts(article)]
+
+
+def frequency_slots(keys: Iterable[str], config: StoryConfig) -> np.ndarray:
+    """The distinct hashed-frequency slots of ``keys``."""
+    return np.unique(np.fromiter((_slot(k, config.df_bits) for k in keys), dtype=np.int64))
+
+
 def assign(article: ArticleFeatures, index: StoryIndex) -> tuple[str, list[Merge]]:
     """The story of ``article`` (an existing one, or a new one with the article's id) and
     the merges it revealed; ``index`` is updated. Deterministic: ties go to the story
     that began first (then the smaller id)."""
-    terms, ents = index.vectors(article)
+    result = assign_vectors(index.vectors(article), index)
+    index._observe(frequency_keys(article, index.config))
+    return result
+
+
+def assign_vectors(article: ArticleVectors, index: StoryIndex) -> tuple[str, list[Merge]]:
+    """:func:`assign` for an article whose vectors are already computed (frequencies
+    are not updated)."""
+    terms, ents = article.terms, article.entities
     threshold = index.config.threshold
     candidates = index.candidates(article.when, index.blocking_keys(terms, ents))
     scored = sorted(((index.score(terms, ents, s), s) for s in candidates),
@@ -310,7 +400,6 @@ def assign(article: ArticleFeatures, index: StoryIndex) -> tuple[str, list[Merge
             index._absorb(story, other)
             merges.append(Merge(other.story_id, story.story_id, article.when, article.article_id))
     index._add(story, article, terms, ents)
-    index._observe(list(term_counts(article, index.config)) + ["\x00" + e for e in entity_counts(article)])
     return story.story_id, merges
 
 

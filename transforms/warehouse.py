@@ -6,6 +6,8 @@ Layout under ``out``::
     duplicates/part-<run>-<digest>.parquet
     errors/part-<run>-<digest>.parquet
     _index/part-<run>-<digest>.parquet      what later runs deduplicate against
+    stories/, story_merges/                  the stories each run touched, and joins found
+    _story_terms/part-<run>-<start>.parquet  word frequencies for stories (newest is current)
     _state/feeds.json, _state/seen/*.txt     feed state (``feed_state``)
     _log/<seq>.json                          one commit record per committed run (or poll)
     _staging/<run>/BEGIN.json                a run in flight: the log position it started from
@@ -52,7 +54,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from newsbeam.transforms.ids import now_micros
 
-TABLES = ("articles", "duplicates", "errors", "_index")
+TABLES = ("articles", "duplicates", "errors", "_index", "stories", "story_merges", "_story_terms")
 STATE = "_state"
 LOG = "_log"
 STAGING = "_staging"

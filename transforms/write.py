@@ -11,6 +11,9 @@ and the commit protocol), under the relative paths they will have::
     duplicates/part-<run>-<digest>.parquet
     errors/part-<run>-<digest>.parquet
     _index/part-<run>-<digest>.parquet     # what later runs dedup against
+    stories/part-<run>-<digest>.parquet    # the stories the run touched
+    story_merges/part-<run>-<digest>.parquet
+    _story_terms/part-<run>-<window start>.parquet   # word frequencies for stories
 
 Nothing is visible in the warehouse until :class:`CommitRun` commits the run.
 File names are digests of their rows, so a retried bundle rewrites the same
@@ -26,8 +29,9 @@ from typing import Callable, Iterable, Iterator
 
 import apache_beam as beam
 import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
 
-from newsbeam.schemas import Article, Duplicate, ErrorRecord, IndexEntry, to_table
+from newsbeam.schemas import Article, Duplicate, ErrorRecord, IndexEntry, Story, StoryMerge, to_table
 from newsbeam.transforms import warehouse
 from newsbeam.transforms.warehouse import StagedFile
 
@@ -82,6 +86,8 @@ class _WriteGroupFn(beam.DoFn):
         staged = stage_parquet(self.out, run.run_id, self.directory_of(key), self.record, rows,
                                self.id_of)
         beam.metrics.Metrics.counter("write", f"{self.table}:{key}").inc(len(rows))
+        if self.table == "articles":  # the summary says how many are filed under their ingestion date
+            beam.metrics.Metrics.counter("write", "undated").inc(sum(r.published_at is None for r in rows))
         yield staged
 
 
@@ -128,6 +134,25 @@ def _error_id(row: ErrorRecord) -> str:
     return f"{row.source}\0{row.stage}\0{row.error}"
 
 
+def _story_id(row) -> str:
+    return row.story_id
+
+
+class _WriteTermsFn(beam.DoFn):
+    """The run's story word frequencies (``transforms.stories.Frequencies``) -> one file."""
+
+    def __init__(self, out: str):
+        self.out = out
+
+    def process(self, freq, run: warehouse.Run) -> Iterator[StagedFile]:
+        table = freq.rows()
+        # Named by the window's start: the newest committed file is the current table.
+        relpath = f"_story_terms/part-{run.run_id}-{run.started:020d}.parquet"
+        warehouse.stage_file(self.out, run.run_id, relpath,
+                             lambda handle: pq.write_table(table, handle, compression="zstd"))
+        yield StagedFile("_story_terms", relpath, table.num_rows)
+
+
 def _article_id(row) -> str:
     """Articles and index entries: one file row per article id."""
     return row.article_id
@@ -159,7 +184,39 @@ class WriteWarehouse(beam.PTransform):
         index = tables["index"] | "WriteIndex" >> _WriteTable(
             out, IndexEntry, "index", run, _flat_key(self.buckets, _article_id), _article_id,
             lambda _key: "_index")
-        return (articles, duplicates, errors, index) | "WrittenFiles" >> beam.Flatten()
+        written = [articles, duplicates, errors, index]
+        if "stories" in tables:
+            written.append(tables["stories"] | "WriteStories" >> _WriteTable(
+                out, Story, "stories", run, _flat_key(self.buckets, _story_id), _story_id,
+                lambda _key: "stories"))
+            written.append(tables["merges"] | "WriteMerges" >> _WriteTable(
+                out, StoryMerge, "story_merges", run, lambda _row: "0", _story_id,
+                lambda _key: "story_merges"))
+            written.append(tables["terms"] | "WriteTerms" >> beam.ParDo(
+                _WriteTermsFn(out), beam.pvalue.AsSingleton(run)))
+        return tuple(written) | "WrittenFiles" >> beam.Flatten()
+
+
+# Tables a query may name before any row of theirs was written: each gets an empty
+# file with its schema in the first commit that has none, so a reader's glob never
+# fails with "no files found". (``articles/`` is partitioned: an empty file would need
+# a made-up date and theme.)
+EMPTY_TABLES = {"duplicates": (Duplicate, _duplicate_id), "errors": (ErrorRecord, _error_id),
+                "stories": (Story, _story_id), "story_merges": (StoryMerge, _story_id)}
+
+
+def empty_tables(out: str, run_id: str, files: list[StagedFile]) -> list[StagedFile]:
+    """Stage an empty file for each of :data:`EMPTY_TABLES` that neither the warehouse nor
+    ``files`` has yet."""
+    staged = {f.table for f in files}
+    added = []
+    for table, (record, id_of) in EMPTY_TABLES.items():
+        if table in staged:
+            continue
+        if FileSystems.match([warehouse.table_pattern(out, table)])[0].metadata_list:
+            continue
+        added.append(stage_parquet(out, run_id, table, record, [], id_of))
+    return added
 
 
 class _CommitFn(beam.DoFn):
@@ -169,6 +226,7 @@ class _CommitFn(beam.DoFn):
     def process(self, element, run: warehouse.Run) -> Iterator[int]:
         _, files = element
         files = list(files)
+        files += empty_tables(self.out, run.run_id, files)
         yield warehouse.commit(self.out, run.run_id, run.base, files, final=self.final)
         beam.metrics.Metrics.counter("write", "committed_files").inc(len(files))
 
@@ -223,18 +281,20 @@ class BeginRun(beam.PTransform):
 
 def _indexed(kv):
     _, g = kv
-    if g["written"]:
-        yield from g["entry"]
+    written = list(g["written"])
+    if written:
+        for entry in g["entry"]:
+            yield entry._replace(story_id=written[0])
 
 
 class IndexWritten(beam.PTransform):
-    """(IndexEntry, Article) -> the entries of articles that are written: one
-    that failed tagging ends as an error row and must not be matched later."""
+    """(IndexEntry, Article) -> the entries of articles that are written, with their
+    story: one that failed tagging ends as an error row and must not be matched later."""
 
     def expand(self, inputs):
         entries, articles = inputs
         return ({"entry": entries | "KeyEntry" >> beam.Map(lambda e: (e.article_id, e)),
-                 "written": articles | "KeyWritten" >> beam.Map(lambda a: (a.article_id, 1))}
+                 "written": articles | "KeyWritten" >> beam.Map(lambda a: (a.article_id, a.story_id))}
                 | "JoinWritten" >> beam.CoGroupByKey()
                 | "Written" >> beam.FlatMap(_indexed).with_output_types(IndexEntry))
 

@@ -92,6 +92,8 @@ def test_summary_lists_partitions(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"wrote 1 article rows to {tmp_path}" in out
     assert re.search(r"\d{4}-\d{2}-\d{2}\s+(conflict-war-peace|politics)\s+1", out)
+    assert "no publication date found: 1 (filed under the ingestion date" in out  # seed 002 has none
+    assert "stories: 1 touched, 1 new" in out
 
 
 def test_summary_lists_the_reason_of_every_error_row_with_its_stage(tmp_path, capsys):

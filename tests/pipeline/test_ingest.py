@@ -460,3 +460,29 @@ def test_ctrl_c_finishes_the_poll_in_flight_then_stops(tmp_path):
         assert _ingest([s.url("/feed.xml")], tmp_path) == 0
         assert len(table_rows(tmp_path, "articles", ["article_id"])) == n_items
         assert [len(s.requests_for(f"/a/{i}")) for i in range(n_items)] == [1] * n_items
+
+
+def test_a_later_polls_items_join_the_stories_of_earlier_polls(tmp_path):
+    """Stories across polls: the next day's report of an event takes the story id the
+    first poll gave it; a look-alike event the same day does not."""
+    from tests.transforms.test_stories_core import ARREST_1, ARREST_2, QUAKE_A1, QUAKE_A2
+
+    reports = {0: QUAKE_A1, 1: ARREST_1, 2: QUAKE_A2, 3: ARREST_2}
+    dates = {0: DATE, 1: DATE, 2: "Tue, 07 Jan 2025 09:00:00 GMT", 3: "Tue, 07 Jan 2025 09:30:00 GMT"}
+    with FeedServer() as s:
+        for i, r in reports.items():
+            s.routes[f"/a/{i}"] = Route(page(r.title, [r.text, f"Reported by {r.source}."]),
+                                        "text/html; charset=utf-8")
+
+        def feed(ids):
+            return Route(rss([dict(title=reports[i].title, link=s.url(f"/a/{i}"), pubDate=dates[i],
+                                   description=reports[i].text) for i in ids]))
+
+        s.routes["/feed.xml"] = feed([0, 1])
+        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
+        s.routes["/feed.xml"] = feed([0, 1, 2, 3])
+        assert _ingest([s.url("/feed.xml")], tmp_path) == 0
+        story = {r["title"]: r["story_id"] for r in table_rows(tmp_path, "articles", ["title", "story_id"])}
+        assert story[QUAKE_A2.title] == story[QUAKE_A1.title]
+        assert story[ARREST_2.title] not in (story[ARREST_1.title], story[QUAKE_A1.title])
+        assert_exactly_once(str(tmp_path), 4)

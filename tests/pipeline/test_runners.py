@@ -1,6 +1,7 @@
 """The same backfill gives the same warehouse on every runner we can run here.
 
-(a) the default DirectRunner, (b) the DirectRunner with two worker processes,
+(a) the DirectRunner in one process, (b) the DirectRunner with two worker processes
+(what ``newsbeam backfill`` picks on this 2-core machine for this many inputs),
 (c) the portable job API (``PortableRunner`` with an embedded job server and a
 loopback worker) — the API through which Flink, Spark and Dataflow run us.
 A stage that depends on process-global state, on element order within a
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.slow  # real newsbeam runs end to end
 SYNTHETIC_ARTICLES = 300
 
 RUNNERS = {
-    "direct": [],
+    "direct": ["--direct_num_workers=1"],  # one worker: what newsbeam picks for few inputs
     "direct-multiprocess": ["--direct_running_mode=multi_processing", "--direct_num_workers=2"],
     "portable-loopback": ["--runner=PortableRunner", "--job_endpoint=embed",
                           "--environment_type=LOOPBACK"],
@@ -51,13 +52,18 @@ def snapshot(out: Path) -> dict:
             tuple(row["themes"]),
             tuple(sorted((e["text"], e["label"], e["count"]) for e in row["entities"])),
             row["word_count"], tuple(sorted(row["duplicates"])), row["published_at"],
-            row["date_source"], str(row["theme"]), str(date))
+            row["date_source"], str(row["theme"]), str(date), row["story_id"])
     duplicates = sorted(
         (r["source"], r["url"], r["duplicate_of"], r["kind"], round(float(r["similarity"]), 4),
-         r["article_id"])
+         r["article_id"], r["story_id"])
         for r in table_rows(out, "duplicates"))
     errors = sorted((r["source"], r["stage"], r["error"], r["detail"]) for r in table_rows(out, "errors"))
-    return {"articles": articles, "duplicates": duplicates, "errors": errors}
+    stories = sorted((r["story_id"], r["articles"], tuple(r["sources"]), r["title"], r["merged_into"],
+                      tuple(r["terms"]), tuple(round(float(w), 4) for w in r["term_weights"]))
+                     for r in table_rows(out, "stories"))
+    merges = sorted((r["story_id"], r["merged_into"], r["article_id"]) for r in table_rows(out, "story_merges"))
+    return {"articles": articles, "duplicates": duplicates, "errors": errors, "stories": stories,
+            "merges": merges}
 
 
 def run_backfill(inputs: Path, out: Path, runner_args: list[str]) -> None:

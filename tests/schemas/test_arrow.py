@@ -52,6 +52,7 @@ def test_article_schema_matches_the_output_contract():
         ("content_hash", pa.string(), False),
         ("page_status", pa.string(), True),
         ("kept_ratio", pa.float64(), True),
+        ("story_id", pa.string(), True),
     ]
 
 
@@ -78,10 +79,10 @@ def test_round_trip_through_arrow_keeps_every_value():
     assert from_table(Article, table) == [article]
 
 
-def test_articles_written_before_kept_ratio_read_back_with_none():
+def test_articles_written_before_kept_ratio_and_story_id_read_back_with_none():
     article = Article(
         "a1", "https://example.org/a", "seeds/x.txt", "Title", "Body.", None, "ingested", 5, "en",
         [], [], np.int32(1), [], [], "file", None, None, "abc", None)
     assert article.kept_ratio is None  # the field has a default: older call sites still build rows
-    old = to_table(Article, [article]).drop_columns(["kept_ratio"])
+    old = to_table(Article, [article]).drop_columns(["kept_ratio", "story_id"])
     assert from_table(Article, old) == [article]

@@ -20,7 +20,7 @@ words, as Hypothesis shrinks them) are not held to it.
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.lib.forms import FORMS, as_written, score
@@ -56,6 +56,7 @@ def _check(form: str, title: str, paras: list, rng: random.Random) -> None:
 @pytest.mark.parametrize("seed", list(SEEDS))
 @SETTINGS
 @given(rng_seed=st.integers(0, 2**32))
+@example(rng_seed=170)  # seed 001 with NBSP in "Other news": its digest was kept
 def test_seeds_clean_the_same_in_every_form(form, seed, rng_seed):
     _check(form, *SEEDS[seed], random.Random(rng_seed))
 

@@ -68,8 +68,8 @@ def test_look_alike_events_get_stories_of_their_own():
 def test_look_alike_event_months_later_is_never_compared():
     index = sc.StoryIndex()
     run([QUAKE_A1, QUAKE_A2], index)
-    terms, ents = index.vectors(QUAKE_B)
-    assert index.candidates(QUAKE_B.when, index.blocking_keys(terms, ents)) == []
+    v = index.vectors(QUAKE_B)
+    assert index.candidates(QUAKE_B.when, index.blocking_keys(v.terms, v.entities)) == []
     assert sc.assign(QUAKE_B, index) == ("qb1", [])
 
 

@@ -8,7 +8,16 @@ import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from newsbeam.schemas import Article, Duplicate, ErrorRecord, IndexEntry, arrow_schema, from_table
+from newsbeam.schemas import (
+    Article,
+    Duplicate,
+    ErrorRecord,
+    IndexEntry,
+    Story,
+    StoryMerge,
+    arrow_schema,
+    from_table,
+)
 from newsbeam.transforms import warehouse
 from newsbeam.transforms.write import BeginRun, CommitRun, WriteWarehouse, partition_of
 from tests import records
@@ -53,7 +62,8 @@ def test_write_warehouse_layout_schema_and_atomic_names(tmp_path):
                    if not p.is_relative_to(tmp_path / "_staging"))
     dirs = sorted({f.rsplit("/", 1)[0] for f in files})
     assert dirs == ["_index", "articles/date=2024-10-23/theme=politics",
-                    "articles/date=2026-11-21/theme=sport", "duplicates", "errors"]
+                    "articles/date=2026-11-21/theme=sport", "duplicates", "errors",
+                    "stories", "story_merges"]  # no story rows: empty files, see below
     assert all(pathlib.PurePath(f).name.startswith("part-r1-") for f in files)
     assert not list((tmp_path / "_staging").iterdir())  # nothing staged left behind
     (log,) = (tmp_path / "_log").iterdir()
@@ -66,6 +76,19 @@ def test_write_warehouse_layout_schema_and_atomic_names(tmp_path):
     assert from_table(Duplicate, pq.read_table(tmp_path / "duplicates")) == [dup]
     assert from_table(ErrorRecord, pq.read_table(tmp_path / "errors")) == [err]
     assert from_table(IndexEntry, pq.read_table(tmp_path / "_index")) == [idx]
+
+
+def test_every_table_exists_from_the_first_run_and_gets_one_empty_file(tmp_path):
+    _run(tmp_path, [article("a", ["politics"], DAY)])
+    for table, record in (("duplicates", Duplicate), ("errors", ErrorRecord), ("stories", Story),
+                          ("story_merges", StoryMerge)):
+        (empty,) = (tmp_path / table).glob("*.parquet")
+        read = pq.read_table(empty)
+        assert read.num_rows == 0 and read.schema.remove_metadata() == arrow_schema(record)
+    _run(tmp_path, [article("b", ["politics"], DAY)], run_id="r2")
+    assert len(list((tmp_path / "errors").glob("*.parquet"))) == 1  # not one per run
+    committed = [f for log in (tmp_path / "_log").iterdir() for f in json.loads(log.read_text())["files"]]
+    assert sum(f["table"] == "errors" for f in committed) == 1  # committed like any file
 
 
 def test_a_retried_write_replaces_the_same_staged_file(tmp_path):
