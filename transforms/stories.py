@@ -381,8 +381,8 @@ class AssignStories(beam.PTransform):
                 | "AddEarlier" >> beam.Map(
                     lambda run_freq, old: run_freq.add(old) if old is not None else run_freq,
                     beam.pvalue.AsSingleton(earlier_freq, default_value=None)))
-        since = (articles
-                 | "When" >> beam.Map(lambda a: features(a).when)
+        since = (prepared
+                 | "When" >> beam.Map(lambda a: a.when)
                  | "Earliest" >> beam.CombineGlobally(min).without_defaults()
                  | "WindowStart" >> beam.Map(lambda t, w=window: t - w))
 

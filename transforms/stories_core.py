@@ -199,12 +199,6 @@ class StoryIndex:
         """Smoothed inverse document frequency from the articles seen so far."""
         return math.log((1 + self.docs) / (1 + self.df[_slot(key, self.config.df_bits)])) + 1.0
 
-    def _observe(self, keys: Iterable[str]) -> None:
-        if self.frozen:
-            return
-        self.df[frequency_slots(keys, self.config)] += 1
-        self.docs += 1
-
     def vectors(self, article: ArticleFeatures | Prepared) -> ArticleVectors:
         """The article's unit term and entity vectors under the current frequencies."""
         if not isinstance(article, Prepared):
@@ -360,22 +354,15 @@ def vectors_of(article: Prepared, df: np.ndarray, docs: int) -> ArticleVectors:
                           _unit_weights(a.entities, a.entity_counts, a.entity_slots, df, docs))
 
 
-def frequency_keys(article: ArticleFeatures, config: StoryConfig) -> list[str]:
-    """The keys an article adds one document to: its terms and (prefixed) entities."""
-    return list(term_counts(article, config)) + ["\x00" + e for e in entity_counts(article)]
-
-
-def frequency_slots(keys: Iterable[str], config: StoryConfig) -> np.ndarray:
-    """The distinct hashed-frequency slots of ``keys``."""
-    return np.unique(np.fromiter((_slot(k, config.df_bits) for k in keys), dtype=np.int64))
-
-
 def assign(article: ArticleFeatures, index: StoryIndex) -> tuple[str, list[Merge]]:
     """The story of ``article`` (an existing one, or a new one with the article's id) and
     the merges it revealed; ``index`` is updated. Deterministic: ties go to the story
     that began first (then the smaller id)."""
-    result = assign_vectors(index.vectors(article), index)
-    index._observe(frequency_keys(article, index.config))
+    prepared = prepare(article, index.config)  # counted once: for the vectors and the frequencies
+    result = assign_vectors(index.vectors(prepared), index)
+    if not index.frozen:
+        index.df[prepared.slots()] += 1
+        index.docs += 1
     return result
 
 

@@ -40,7 +40,7 @@ def reference(articles, index: sc.StoryIndex | None = None) -> dict:
     index = index or sc.StoryIndex()
     freq = Frequencies(index.config.df_bits, index.docs, index.df.astype(np.int64).copy())
     for a in articles:
-        freq.df[sc.frequency_slots(sc.frequency_keys(features(a), index.config), index.config)] += 1
+        freq.df[sc.prepare(features(a), index.config).slots()] += 1
         freq.docs += 1
     index.frozen, index.df, index.docs = True, freq.df, freq.docs
     ids, merges = {}, []
