@@ -46,12 +46,13 @@ import time
 from collections import Counter, defaultdict
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
 
+from newsbeam.schemas import Story, from_table, to_table
 from newsbeam.transforms import stories_core as sc
+from newsbeam.transforms.stories import Frequencies, index_of, story_record
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGETS = {"one_run": 0.93, "two_runs": 0.92}
@@ -188,14 +189,19 @@ def one_run(feats, config) -> tuple[dict, list, float]:
 
 
 def through_parquet(index: sc.StoryIndex) -> sc.StoryIndex:
-    """The index as the next run would read it: table rows written to and read from Parquet."""
-    rows, freq = index.to_rows()
+    """The index as the next run reads it: its ``stories/`` rows and ``_story_terms/``
+    table (the pipeline's records) written to Parquet and read back."""
+    stories, freq = stories_table(index), Frequencies(index.config.df_bits, index.docs, index.df.astype(np.int64))
     buf, fbuf = io.BytesIO(), io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(rows), buf)
-    pq.write_table(pa.Table.from_pylist([freq]), fbuf)
-    back = pq.read_table(io.BytesIO(buf.getvalue())).to_pylist()
-    fback = pq.read_table(io.BytesIO(fbuf.getvalue())).to_pylist()[0]
-    return sc.StoryIndex.from_rows(back, fback, index.config)
+    pq.write_table(stories, buf)
+    pq.write_table(freq.rows(), fbuf)
+    back = from_table(Story, pq.read_table(io.BytesIO(buf.getvalue())))
+    fback = Frequencies.from_rows(pq.read_table(io.BytesIO(fbuf.getvalue())), index.config.df_bits)
+    return index_of(back, index.config, fback)
+
+
+def stories_table(index: sc.StoryIndex):
+    return to_table(Story, [story_record(s, 0) for s in index.stories.values()])
 
 
 def two_runs(feats, config, seed: int) -> tuple[dict, list, int, int, int]:
@@ -206,8 +212,9 @@ def two_runs(feats, config, seed: int) -> tuple[dict, list, int, int, int]:
     index = sc.StoryIndex(config)
     ids1, merges = sc.assign_all([f for f in feats if f.article_id in first], index)
     written = dict(ids1)
-    rows, _ = index.to_rows()
-    size = len(json.dumps(rows))
+    buf = io.BytesIO()
+    pq.write_table(stories_table(index), buf)
+    size = len(buf.getvalue())
     index = through_parquet(index)
     ids2, merges2 = sc.assign_all([f for f in feats if f.article_id not in first], index)
     merges = merges + merges2
@@ -256,9 +263,8 @@ def _as_input(rows: list[dict], path: str) -> None:
     """The articles as one JSON-lines input, each with a link naming its outlet and id
     (how rows are matched back to the labels)."""
     with open(path, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps({"title": r.get("title"), "text": r.get("text"), "published": r.get("published"),
-                                "url": f"https://{r.get('source') or 'unknown'}/{r['id']}"}) + "\n")
+        f.writelines(json.dumps({"title": r.get("title"), "text": r.get("text"), "published": r.get("published"),
+                                "url": f"https://{r.get('source') or 'unknown'}/{r['id']}"}) + "\n" for r in rows)
 
 
 def _story_of_each(out: str) -> dict:
@@ -351,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     print(line("online, one run, merges resolved", gold, {a: sc.resolve(s, merges) for a, s in ids.items()}))
     ids2, merges2, changed, merged_later, size = two_runs(feats, config, args.seed)
     print(line("online, two runs", gold, ids2, f"run-1 ids changed: {changed}; run-1 stories merged "
-               f"later: {merged_later}; index {size // 1024} KiB as JSON"))
+               f"later: {merged_later}; stories table {size // 1024} KiB as Parquet"))
     print(line("online, two runs, merges resolved", gold, {a: sc.resolve(s, merges2) for a, s in ids2.items()}))
     same = sum(ids[a] == ids2[a] for a in ids)
     print(f"\none run vs two random-half runs: {same}/{len(ids)} articles with the same written id")

@@ -127,8 +127,9 @@ COMMANDS: dict[str, tuple[Callable[[Sequence[str]], int], str]] = {
 
 def usage() -> str:
     width = max(map(len, COMMANDS))
-    lines = ["usage: newsbeam COMMAND [ARGS...]   (newsbeam COMMAND --help: its options)",
-             "", "commands:"]
+    head = ("usage: newsbeam COMMAND [ARGS...]   (newsbeam COMMAND --help: its options;"
+            " newsbeam --version)")
+    lines = [head, "", "commands:"]
     lines += [f"  {name:<{width}}  {about}" for name, (_, about) in COMMANDS.items()]
     return "\n".join(lines)
 
@@ -138,6 +139,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage(), file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
+    if argv[0] in ("-V", "--version", "version"):
+        from importlib.metadata import version
+
+        print(f"newsbeam {version('newsbeam')}")
+        return 0
     if argv[0] not in COMMANDS:
         print(f"newsbeam: {did_you_mean('command', argv[0], COMMANDS)}"
               "  (newsbeam --help lists the commands)", file=sys.stderr)

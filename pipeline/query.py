@@ -92,10 +92,13 @@ def query(argv: Sequence[str]) -> int:
                         help="table (default: aligned, for a terminal), csv, json or parquet")
     parser.add_argument("--output", metavar="FILE",
                         help="write the result to FILE (required for parquet)")
-    parser.add_argument("--max-rows", type=int, default=None, metavar="N",
+    parser.add_argument("--max-rows", "--max_rows", type=int, default=None, metavar="N",
                         help="table format: rows shown before the middle is elided "
                              "(default: DuckDB's)")
     args = parser.parse_args(argv)
+    if not args.sql.strip():
+        raise UsageError("no SQL given: name it as the second argument, e.g. "
+                         "\"SELECT count(*) FROM articles\"")
     if args.format == "parquet" and not args.output:
         raise UsageError("--format parquet needs --output FILE (Parquet is not for a terminal)")
     if args.format == "table" and args.output:

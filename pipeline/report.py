@@ -16,7 +16,11 @@ Filters: ``--since``/``--until`` keep articles whose partition date (the
 publication date, else the ingestion date) is in the range, ``--theme`` those
 whose ``themes`` include it; duplicates count when their kept article is
 kept; errors are filtered by the date they happened (``--theme`` does not
-apply to them); a story is shown when one of its kept articles is.
+apply to them); a story is shown when one of its kept articles is. A theme no
+article of the warehouse has (answered with the closest one it has) and a
+``--since`` after ``--until`` are usage errors (exit status 2); a chart the
+filters leave empty says so and names them, its own sentence being kept for
+when the whole warehouse has none.
 
 Everything is aggregated by DuckDB over the Parquet (``pipeline.views``); only
 the aggregates (a few hundred numbers) reach Python.
@@ -51,13 +55,13 @@ import json
 import os
 import sys
 import time
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import duckdb
 
 from newsbeam.pipeline.query import first_line, open_warehouse
 from newsbeam.pipeline.stats import Summary, summary
-from newsbeam.pipeline.usage import CommandParser, UsageError
+from newsbeam.pipeline.usage import CommandParser, UsageError, suggest
 
 TOP = 20  # bars in a "top" chart
 THEMES_STACKED = 10  # themes with a colour of their own per day; the rest is "other"
@@ -73,17 +77,50 @@ ARTICLE_COLUMNS = ("article_id", "date", "theme", "themes", "source", "date_sour
 class Filters:
     """The report's selection, as SQL conditions on each view."""
 
-    def __init__(self, since: Optional[str] = None, until: Optional[str] = None,
-                 theme: Optional[str] = None):
+    def __init__(self, since: str | None = None, until: str | None = None,
+                 theme: str | None = None):
         self.since, self.until, self.theme = since, until, theme
 
-    def describe(self) -> str:
+    def describe(self, themes: bool = True) -> str:
+        """The selection in words; ``themes=False``: as it applies to errors."""
         parts = []
         if self.since or self.until:
             parts.append(f"dates {self.since or '…'} to {self.until or '…'}")
-        if self.theme:
+        if themes and self.theme:
             parts.append(f"theme {self.theme}")
         return ", ".join(parts) or "everything"
+
+    def selects(self, themes: bool = True) -> bool:
+        """Whether the filters leave anything out (of articles, or of errors)."""
+        return bool(self.since or self.until or (themes and self.theme))
+
+    def check_dates(self) -> None:
+        """A range that ends before it starts is a :class:`UsageError`."""
+        if self.since and self.until and self.since > self.until:
+            raise UsageError(f"--since {self.since} is after --until {self.until}: "
+                             "no day is in that range")
+
+    def check_theme(self, con: duckdb.DuckDBPyConnection) -> None:
+        """A theme no article of the warehouse has is a :class:`UsageError`: a typo is
+        answered with the closest theme the warehouse has, one of newsbeam's own
+        themes that no article was given is said to be so."""
+        if not self.theme:
+            return
+        if con.execute("SELECT 1 FROM articles WHERE list_contains(themes, ?) LIMIT 1",
+                       [self.theme]).fetchone():
+            return
+        message = f"no article has theme {self.theme!r}"
+        if self.theme in known_themes():
+            raise UsageError(f"{message}: it is one of newsbeam's themes, but no article of "
+                             "this warehouse was given it")
+        have = [row[0] for row in con.execute(
+            "SELECT DISTINCT t FROM (SELECT unnest(themes) AS t FROM articles) "
+            "WHERE t IS NOT NULL ORDER BY t").fetchall()]
+        best = suggest(self.theme, have)
+        if best:
+            raise UsageError(f"{message} — did you mean {best!r}?")
+        raise UsageError(f"{message}; its articles' themes: {', '.join(have)}" if have
+                         else f"{message}: the warehouse has no articles")
 
     def _where(self, day: str, themes: bool = False) -> str:
         # Views take no parameters: values are inlined as quoted literals.
@@ -121,6 +158,20 @@ class Filters:
                     "(SELECT r.root FROM sel_articles a JOIN story_roots r USING (story_id))")
         return {"articles": "sel_articles", "duplicates": "sel_duplicates",
                 "errors": "sel_errors", "stories": "sel_stories"}
+
+
+@functools.cache
+def known_themes() -> frozenset[str]:
+    """newsbeam's theme slugs: the packaged lexicon's IPTC Media Topics, and
+    ``unclassified`` (read from the TOML, without building a scorer)."""
+    from newsbeam.transforms.themes import UNCLASSIFIED, default_lexicon_path
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    with open(default_lexicon_path(), "rb") as handle:
+        return frozenset({*tomllib.load(handle).get("themes", {}), UNCLASSIFIED})
 
 
 def _literal(value: str) -> str:
@@ -227,10 +278,10 @@ def _bars(values: list[dict], category: str, amount: str, title: str, **extra) -
             "width": WIDTH - 400, "height": {"step": 18}}
 
 
-def specs(data: dict[str, list[dict]]) -> dict[str, tuple[str, Optional[dict], str]]:
+def specs(data: dict[str, list[dict]]) -> dict[str, tuple[str, dict | None, str]]:
     """Chart id -> (heading, Vega-Lite spec or None when there is nothing to draw,
     the sentence shown instead or under it)."""
-    out: dict[str, tuple[str, Optional[dict], str]] = {}
+    out: dict[str, tuple[str, dict | None, str]] = {}
     days = len({r["date"] for r in data["per_day"]})
     out["per_day"] = ("Articles per day, by theme", {
         "data": {"values": data["per_day"]}, "mark": {"type": "bar"},
@@ -242,8 +293,8 @@ def specs(data: dict[str, list[dict]]) -> dict[str, tuple[str, Optional[dict], s
             "color": {"field": "theme", "type": "nominal", "scale": {"scheme": "tableau20"},
                       "legend": {"orient": "right"}},
         }} if data["per_day"] else None,
-        f"{days} dates; the partition date is the publication date, else the ingestion date; "
-        f"themes after the {THEMES_STACKED} biggest are 'other'.")
+        (f"{days} dates; the partition date is the publication date, else the ingestion "
+         f"date; themes after the {THEMES_STACKED} biggest are 'other'."))
     out["sources"] = ("Top sources", _bars(data["sources"], "source", "articles", "articles")
                       if data["sources"] else None, "Articles kept per source.")
     out["entities"] = ("Top entities", _bars(data["entities"], "entity", "articles",
@@ -316,6 +367,39 @@ def specs(data: dict[str, list[dict]]) -> dict[str, tuple[str, Optional[dict], s
     return out
 
 
+# What each chart shows, when the selection leaves it empty, and a query that
+# finds whether the whole warehouse has any (None: errors, filtered by dates only).
+_EMPTY_SELECTION = {
+    "per_day": ("articles", "SELECT 1 FROM articles LIMIT 1"),
+    "sources": ("articles", "SELECT 1 FROM articles LIMIT 1"),
+    "entities": ("named entities", "SELECT 1 FROM articles WHERE len(entities) > 0 LIMIT 1"),
+    "entities_by_theme": ("named entities",
+                          "SELECT 1 FROM articles WHERE len(entities) > 0 LIMIT 1"),
+    "stories": ("stories", "SELECT 1 FROM articles JOIN story_roots USING (story_id) LIMIT 1"),
+    "story_timelines": ("stories",
+                        "SELECT 1 FROM articles JOIN story_roots USING (story_id) LIMIT 1"),
+    "duplicate_share": ("duplicates", "SELECT 1 FROM duplicates LIMIT 1"),
+    "errors": ("errors", "SELECT 1 FROM errors LIMIT 1"),
+    "date_sources": ("articles", "SELECT 1 FROM articles LIMIT 1"),
+}
+
+
+def empty_selection_notes(con: duckdb.DuckDBPyConnection, filters: Filters,
+                          charts: dict[str, tuple[str, dict | None, str]]) -> dict:
+    """``charts`` with the empty state of a chart the filters emptied saying so (and
+    naming them); a chart empty because the warehouse has none keeps its sentence."""
+    out = dict(charts)
+    for chart_id, (heading, spec, note) in charts.items():
+        themes = chart_id != "errors"  # --theme does not apply to errors
+        if spec is not None or chart_id not in _EMPTY_SELECTION or not filters.selects(themes):
+            continue
+        what, anywhere = _EMPTY_SELECTION[chart_id]
+        if con.execute(anywhere).fetchone():
+            note = f"No {what} in the selection ({filters.describe(themes)})."
+            out[chart_id] = (heading, None, note)
+    return out
+
+
 def _short(title: str, limit: int = 60) -> str:
     return title if len(title) <= limit else title[:limit - 1] + "…"
 
@@ -327,7 +411,7 @@ FONT = "DejaVu Sans"
 _FONT_DIRS = ("/usr/share/fonts/truetype/dejavu",)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _converter():
     import vl_convert
 
@@ -402,15 +486,18 @@ def page(title: str, s: Summary, charts: dict, filters: Filters, seconds_label: 
 """
 
 
-def build_report(warehouse: str, filters: Optional[Filters] = None) -> str:
+def build_report(warehouse: str, filters: Filters | None = None) -> str:
     """The report page of ``warehouse`` as HTML text."""
     filters = filters or Filters()
+    filters.check_dates()
     started = time.monotonic()
     con = open_warehouse(warehouse)
+    filters.check_theme(con)
     views = filters.define(con)
     figures = summary(con, views)
     charts = {}
-    for chart_id, (heading, spec, note) in specs(chart_data(con)).items():
+    planned = empty_selection_notes(con, filters, specs(chart_data(con)))
+    for chart_id, (heading, spec, note) in planned.items():
         charts[chart_id] = (heading, render_svg(spec) if spec else None, note)
     made = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     label = f"Made {made} in {time.monotonic() - started:.1f} s."

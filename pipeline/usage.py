@@ -12,14 +12,15 @@ import importlib.util
 import os
 import re
 import sys
-from typing import Iterable, NoReturn, Optional
+from collections.abc import Iterable
+from typing import NoReturn
 
 
 class UsageError(Exception):
     """Arguments a user must fix; reported without a traceback, exit status 2."""
 
 
-def suggest(word: str, choices: Iterable[str]) -> Optional[str]:
+def suggest(word: str, choices: Iterable[str]) -> str | None:
     """The choice closest to a mistyped ``word``, if one is close enough."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return close[0] if close else None
@@ -74,30 +75,90 @@ class CommandParser(OneLineErrors, argparse.ArgumentParser):
 
 
 def check_spacy_model(model: str) -> None:
-    """Fail before a run starts when the spaCy model it names is not installed.
+    """Fail before a run starts when the spaCy model it names is missing or would not load.
 
-    ``auto`` and ``blank`` always work (``transforms.spacy_model``); a path must
-    hold a saved pipeline; a name must be an installed package. Only looked up,
-    not loaded: loading takes seconds, and the workers load it anyway.
+    The launcher loads it once, as each worker will (``transforms.spacy_model``): a
+    fraction of a second for the small English model, and the one check that sees
+    every way a model can be broken (a config that does not parse, a component whose
+    package is missing, a weights file cut short). ``blank`` always works; ``auto``
+    falls back to it when no model is installed, but not past a broken one.
     """
-    if model in ("auto", "blank"):
+    if model == "blank":
         return
-    if os.sep in model or model.startswith("."):
-        if not os.path.isfile(os.path.join(model, "config.cfg")):
-            raise UsageError(f"spaCy model {model!r}: no saved spaCy pipeline there "
-                             "(config.cfg missing)")
-        return
+    is_path = os.sep in model or model.startswith(".") or bool(os.altsep and os.altsep in model)
+    if not is_path and model != "auto" and not _installed(model):
+        if not os.path.isdir(model):  # spacy.load reads a name that is no package as a path
+            raise UsageError(f"spaCy model {model!r} is not installed; install it with: "
+                             f"{_install_command(model)}")
+        is_path = True
+    if is_path and not os.path.isfile(os.path.join(model, "config.cfg")):
+        raise UsageError(f"spaCy model {model!r}: no saved spaCy pipeline there (config.cfg missing)")
+    import warnings
+
+    from newsbeam.transforms.spacy_model import load_model
+
     try:
-        found = importlib.util.find_spec(model) is not None
+        with warnings.catch_warnings():  # a version warning is not a failure: it loaded
+            warnings.simplefilter("ignore")
+            load_model(model)
+    except Exception as exc:  # spaCy raises a different kind for each fault
+        raise UsageError(f"spaCy model {model!r} cannot be loaded: {_reason(exc)}; "
+                         f"{_fix(model, is_path, str(exc))}") from exc
+
+
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):  # "a.b" whose parent is missing, an empty name
-        found = False
-    if not found:
-        if _OFFICIAL_MODEL.match(model):  # spaCy's own models: its download command pips them
-            install = f"{sys.executable} -m spacy download {model}"
-        else:
-            install = f"{sys.executable} -m pip install {model.replace('_', '-')}"
-        raise UsageError(f"spaCy model {model!r} is not installed; install it with: {install}")
+        return False
 
 
-# Names of spaCy's released pipelines: en_core_web_sm, de_dep_news_trf, xx_ent_wiki_sm, ...
+def _install_command(name: str, again: bool = False) -> str:
+    if _OFFICIAL_MODEL.match(name):  # spaCy's own models: its download command pips them
+        return f"{sys.executable} -m spacy download {name}"
+    flag = "--force-reinstall " if again else ""
+    return f"{sys.executable} -m pip install {flag}{name.replace('_', '-')}"
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception's message on one line. spaCy's coded errors lead with the fault
+    (``[E002] Can't find factory for 'x'``); confection's end with it, after a title
+    and advice (``File contains no section headers. line: 1 '[nlp'``)."""
+    text = str(getattr(exc, "desc", None) or exc).strip() or type(exc).__name__
+    parts = text.split("\n\n")
+    reason = parts[0] if re.match(r"\[[EW]\d+\]", text) else parts[-1]
+    reason = reason.replace("file: '<string>', ", "")
+    where = _file_being_read(exc)
+    if where and where not in reason:  # srsly's decode errors do not say which file
+        reason = f"{where}: {reason}"
+    return " ".join(line.strip() for line in reason.splitlines() if line.strip())[:200]
+
+
+def _file_being_read(exc: BaseException) -> str:
+    """The file srsly was reading when ``exc`` was raised (``meta.json``), if any."""
+    tb, name = exc.__traceback__, ""
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_globals.get("__name__", "").startswith("srsly"):
+            found = frame.f_locals.get("path") or frame.f_locals.get("location")
+            if isinstance(found, (str, os.PathLike)):
+                name = os.path.basename(os.fspath(found)) or name
+        tb = tb.tb_next
+    return name
+
+
+def _fix(model: str, is_path: bool, error: str) -> str:
+    """How to mend a model that would not load: save it again (a path), install the
+    package a component needs, or reinstall the model."""
+    if "curated_transformer" in error or "spacy-transformers" in error:
+        return f"a component needs its package: {sys.executable} -m pip install spacy-curated-transformers"
+    if is_path:
+        return "save the pipeline there again (nlp.to_disk), or name another with --spacy_model"
+    if model == "auto":
+        from newsbeam.transforms.spacy_model import AUTO_MODELS
+
+        model = next((m for m in AUTO_MODELS if _installed(m)), AUTO_MODELS[0])
+    return f"reinstall it with: {_install_command(model, again=True)}"
+
+
 _OFFICIAL_MODEL = re.compile(r"^[a-z]{2,3}_(core|dep|ent)_[a-z]+_(sm|md|lg|trf)$")

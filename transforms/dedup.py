@@ -62,6 +62,7 @@ at 128 permutations). Measured (``python benchmarks/dedup.py --eval-dir
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Iterable, Optional
 
 import apache_beam as beam
@@ -86,26 +87,69 @@ DEFAULTS = dict(threshold=0.5, num_perm=128, shingle_size=3, rows=4, seed=1,
 # --- previous runs ------------------------------------------------------------
 
 
-def read_index_table(readable, signatures_since: Optional[int] = None) -> list[IndexEntry]:
+def key_hashes(keys: Iterable[str]) -> np.ndarray:
+    """64-bit digests of ids and content hashes: what a run's keys are matched on."""
+    return np.fromiter((int.from_bytes(hashlib.blake2b(k.encode("utf-8", "surrogatepass"),
+                                                       digest_size=8).digest(), "little")
+                        for k in keys), dtype=np.uint64)
+
+
+class RunKeys(beam.CombineFn):
+    """Article ids and content hashes -> the sorted distinct 64-bit digests of them
+    (8 bytes per key: a 100,000-article run's are 1.6 MB)."""
+
+    def create_accumulator(self):
+        return [], np.zeros(0, dtype=np.uint64)  # keys not hashed yet, digests
+
+    def add_input(self, acc, key):
+        pending, done = acc
+        pending.append(key)
+        if len(pending) >= 4096:
+            return [], np.union1d(done, key_hashes(pending))
+        return pending, done
+
+    def merge_accumulators(self, accs):
+        pending, done = [], np.zeros(0, dtype=np.uint64)
+        for keys, digests in accs:
+            pending += keys
+            done = np.union1d(done, digests)
+        return [], np.union1d(done, key_hashes(pending))
+
+    def extract_output(self, acc):
+        return self.merge_accumulators([acc])[1]
+
+
+def read_index_table(readable, signatures_since: Optional[int] = None,
+                     wanted: Optional[np.ndarray] = None) -> list[IndexEntry]:
     """The entries of one index file; those ingested before ``signatures_since``
     (micros) come without their MinHash signature.
 
     The signature is ~1 KB of an entry's ~1.1 KB, so a file whose entries are all
     older is read without that column, and older rows of a mixed file are blanked
-    before they are converted.
+    before they are converted. ``wanted`` (:class:`RunKeys` of the run's articles):
+    of the older entries, only those whose id or content hash the run has are
+    returned; without a signature, nothing else of them can match.
     """
     schema = arrow_schema(IndexEntry)
     with readable.open() as f:
         pf = pq.ParquetFile(f)
         table = pf.read(columns=["article_id", "content_hash", "ingested_at"]).cast(
             pa.schema([schema.field(n) for n in ("article_id", "content_hash", "ingested_at")]))
-        old = None
+        old = keep = None
         if signatures_since is not None:
             old = pc.less(table.column("ingested_at").cast("int64"), signatures_since)
+            if wanted is not None:
+                ids = table.column("article_id").to_pylist()
+                hashes = table.column("content_hash").to_pylist()
+                match = np.isin(key_hashes(ids), wanted) | np.isin(key_hashes(hashes), wanted)
+                keep = pc.or_(pc.invert(old), pa.array(match))
+                table, old = table.filter(keep), old.filter(keep)
         if old is not None and pc.all(old).as_py() is not False:  # all old, or no rows
             minhash = pa.array([[]] * len(table), schema.field("minhash").type)
         else:
             minhash = pf.read(columns=["minhash"]).column("minhash").cast(schema.field("minhash").type)
+            if keep is not None:
+                minhash = minhash.filter(keep)
             if old is not None:
                 minhash = pc.if_else(old, pa.scalar([], schema.field("minhash").type), minhash)
     table = table.append_column("minhash", minhash)
@@ -129,13 +173,14 @@ class ReadIndex(beam.PTransform):
     """
 
     def __init__(self, pattern: Optional[str], window: Optional[int] = None,
-                 runs: Optional[beam.PCollection] = None):
+                 runs: Optional[beam.PCollection] = None, wanted: Optional[beam.PCollection] = None):
         super().__init__()
         if window is not None and runs is None:
             raise ValueError("a signature window needs the runs it ends at")
         self.pattern = pattern
         self.window = window
         self.runs = runs
+        self.wanted = wanted
 
     def expand(self, pbegin) -> beam.PCollection[IndexEntry]:
         if not self.pattern:
@@ -147,8 +192,10 @@ class ReadIndex(beam.PTransform):
             | "PatternPerRun" >> beam.Map(lambda _, p=self.pattern: p)
             | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
             | "Open" >> fileio.ReadMatches()
-            | "Rows" >> beam.FlatMap(read_index_table, beam.pvalue.AsSingleton(since)
-                                     ).with_output_types(IndexEntry)
+            | "Rows" >> beam.FlatMap(
+                read_index_table, beam.pvalue.AsSingleton(since),
+                beam.pvalue.AsSingleton(self.wanted, default_value=None) if self.wanted is not None else None,
+            ).with_output_types(IndexEntry)
         )
 
 
@@ -348,8 +395,13 @@ class Deduplicate(beam.PTransform):
         bands, rows, num_perm = self.bands, self.rows, self.num_perm
         items = articles | "Fingerprint" >> beam.ParDo(
             _Fingerprint(self.num_perm, self.seed, self.shingle_size))
+        # Older entries (no signature) matter only when their id or text is the run's:
+        # a run of a few articles against a large index reads a few entries of it.
+        wanted = (items
+                  | "RunKeys" >> beam.FlatMap(lambda kv: (kv[0], kv[1][1]))
+                  | "RunKeySet" >> beam.CombineGlobally(RunKeys()).without_defaults())
         old = (articles.pipeline
-               | "ReadIndex" >> ReadIndex(self.index_pattern, self.signature_window, self.runs)
+               | "ReadIndex" >> ReadIndex(self.index_pattern, self.signature_window, self.runs, wanted)
                | "OldItems" >> beam.Map(_old_item))
 
         recorded = (self.recorded if self.recorded is not None else

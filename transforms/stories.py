@@ -15,28 +15,31 @@ this module adds is doing that without one worker seeing every article:
    counts) added to the newest committed table: fixed for the whole run, so the
    weights do not depend on how the run is split over workers.
 2. ``Vectors``: each article's unit term and entity vectors; ``ReadStories``: the
-   earlier stories that may still be active (current row of each, not merged,
-   ``last_seen`` within the window of the run's earliest article).
+   earlier stories an article of the run may join (current row of each, not
+   merged, its span widened by the window overlapping a day the run has articles
+   on: a backfill of last year reads last year's stories, not all of them), and
+   of those only the ones sharing a blocking key with an article of the run.
 3. ``CandidateEdges``: articles and stories meet under their top terms and
    entities (a few keys each); within a key, in time order, an article is scored
    against the stories and the ``neighbours`` articles before it that lie within the
    window; pairs scoring at least ``edge_ratio`` x threshold are edges.
 4. ``Components`` (hash-to-min, ``transforms.components``): everything that could
    end in one story meets in one group; an article with no edge is a group alone.
+   A component of more than ``max_group`` nodes (a run heavy on one topic can
+   chain most of its articles) is split into the components of its edges that
+   clear the threshold itself, so no worker assigns most of a run alone.
 5. ``AssignInGroups``: each group runs the online assignment over its articles
    against its stories. A story's id is its first article's id. An id in the
    warehouse never changes: when an article joins an earlier run's story to
    another, a ``StoryMerge`` row says so; when two stories of this run meet, their
    articles are not written yet and all take the surviving id.
 
-A group is one worker's work: on the dev set the largest held 27 of 374 articles
-(``benchmarks/stories.py``).
+A group is one worker's work, so ``max_group`` also bounds what one worker holds.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Iterable, Iterator, Optional
+from collections.abc import Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 import apache_beam as beam
@@ -48,7 +51,7 @@ from apache_beam.io import fileio
 from apache_beam.metrics import Metrics
 
 from newsbeam.schemas import Article, Duplicate, Story, StoryMerge, TermCount, from_table
-from newsbeam.schemas.arrow import TIMESTAMP, arrow_schema
+from newsbeam.schemas.arrow import arrow_schema
 from newsbeam.transforms import stories_core as core
 from newsbeam.transforms import warehouse
 
@@ -93,17 +96,28 @@ def core_story(row: Story) -> core.Story:
         {t: int(n) for t, n in zip(row.themes, row.theme_counts)}, row.merged_into)
 
 
+def index_of(rows: Iterable[Story], config: core.StoryConfig, freq: Frequencies | None = None,
+             frozen: bool = False) -> core.StoryIndex:
+    """A story index holding ``rows`` (and ``freq``): the warehouse's state, ready to assign."""
+    index = core.StoryIndex(config, frozen=frozen)
+    for row in rows:
+        index.add_story(core_story(row))
+    if freq is not None:
+        index.df, index.docs = freq.df.astype(np.int32), freq.docs
+    return index
+
+
 # --- frequencies ------------------------------------------------------------------
 
 
 class Frequencies:
     """Hashed document frequencies: ``docs`` documents, ``df[slot]`` of them with a key."""
 
-    def __init__(self, bits: int, docs: int = 0, df: Optional[np.ndarray] = None):
+    def __init__(self, bits: int, docs: int = 0, df: np.ndarray | None = None):
         self.docs = docs
         self.df = np.zeros(1 << bits, dtype=np.int64) if df is None else df
 
-    def add(self, other: "Frequencies") -> "Frequencies":
+    def add(self, other: Frequencies) -> Frequencies:
         return Frequencies(0, self.docs + other.docs, self.df + other.df)
 
     def rows(self) -> pa.Table:
@@ -114,7 +128,7 @@ class Frequencies:
                         schema=arrow_schema(TermCount))
 
     @classmethod
-    def from_rows(cls, table: pa.Table, bits: int) -> "Frequencies":
+    def from_rows(cls, table: pa.Table, bits: int) -> Frequencies:
         slot = table.column("slot").to_numpy()
         count = table.column("count").to_numpy()
         freq = cls(bits)
@@ -150,12 +164,12 @@ class _SumSlots(beam.CombineFn):
         return acc
 
 
-def _newest(paths: list[str]) -> Optional[str]:
+def _newest(paths: list[str]) -> str | None:
     # Run ids sort by start time, and a window's start follows the run id.
     return max(paths) if paths else None
 
 
-def read_frequencies(path: Optional[str], bits: int) -> Frequencies:
+def read_frequencies(path: str | None, bits: int) -> Frequencies:
     if path is None:
         return Frequencies(bits)
     with beam.io.filesystems.FileSystems.open(path) as handle:
@@ -165,16 +179,29 @@ def read_frequencies(path: Optional[str], bits: int) -> Frequencies:
 # --- earlier stories --------------------------------------------------------------
 
 
-def read_story_rows(readable, since: Optional[int]) -> list[Story]:
-    """Rows of one ``stories/`` file whose ``last_seen`` is at or after ``since``
-    (micros; None: the run has no article, nothing is read)."""
-    if since is None:
+def _micros(column: pa.ChunkedArray) -> np.ndarray:
+    return column.cast(pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def read_story_rows(readable, days: Sequence[int] | None, window: int) -> list[Story]:
+    """Rows of one ``stories/`` file that an article of the run may join: the story's
+    span widened by ``window`` (micros) overlaps one of ``days`` (the days the run's
+    articles fall on, ``when // DAY``; None or empty: nothing is read). The time
+    columns are read first, the rest only when a row qualifies."""
+    if not days:
         return []
     with readable.open() as handle:
-        table = pq.read_table(handle)
-    cut = pa.scalar(dt.datetime.fromtimestamp(since / 1e6, dt.timezone.utc), TIMESTAMP)
-    table = table.filter(pc.greater_equal(table.column("last_seen"), cut))
-    return from_table(Story, table.select(list(Story._fields)))
+        pf = pq.ParquetFile(handle)
+        times = pf.read(columns=["first_seen", "last_seen"])
+        starts = np.asarray(sorted(days), dtype=np.int64) * core.DAY
+        lo, hi = _micros(times.column("first_seen")) - window, _micros(times.column("last_seen")) + window
+        # The first article day starting after ``hi``: the one before it must end after ``lo``.
+        after = np.searchsorted(starts, hi, side="right")
+        keep = (after > 0) & (starts[np.maximum(after - 1, 0)] + core.DAY > lo)
+        if not keep.any():
+            return []
+        table = pf.read(columns=list(Story._fields)).filter(pa.array(keep))
+    return from_table(Story, table)
 
 
 def _newest_row(rows: Iterable[Story]) -> Story:
@@ -182,12 +209,12 @@ def _newest_row(rows: Iterable[Story]) -> Story:
 
 
 class ReadStories(beam.PTransform):
-    """PBegin -> the current row of every earlier story that may take an article of
-    the run: not merged, ``last_seen`` no earlier than ``since`` (per run window)."""
+    """PBegin -> the current row of every earlier story an article of the run may join:
+    not merged, its span within the window of a day the run has articles on."""
 
-    def __init__(self, out: str, runs: beam.PCollection, since: beam.PCollection):
+    def __init__(self, out: str, runs: beam.PCollection, days: beam.PCollection, window: int):
         super().__init__()
-        self.out, self.runs, self.since = out, runs, since
+        self.out, self.runs, self.days, self.window = out, runs, days, window
 
     def expand(self, pbegin):
         pattern = warehouse.table_pattern(self.out, "stories")
@@ -195,8 +222,7 @@ class ReadStories(beam.PTransform):
                 | "Pattern" >> beam.Map(lambda _, p=pattern: p)
                 | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
                 | "Open" >> fileio.ReadMatches()
-                | "Rows" >> beam.FlatMap(read_story_rows,
-                                         beam.pvalue.AsSingleton(self.since, default_value=None))
+                | "Rows" >> beam.FlatMap(read_story_rows, beam.pvalue.AsList(self.days), self.window)
                 | "ById" >> beam.Map(lambda r: (r.story_id, r))
                 | "Newest" >> beam.CombinePerKey(_newest_row)
                 | "Current" >> beam.MapTuple(lambda _, r: r).with_output_types(Story)
@@ -205,7 +231,7 @@ class ReadStories(beam.PTransform):
 
 # --- graph ------------------------------------------------------------------------
 
-# A node: (key, start, end, terms, entities, payload). Article keys sort before story
+# A node: (key, start, end, terms, entities, payload, rank). Article keys sort before story
 # keys only by accident of the prefix; the root is any fixed member.
 _ARTICLE, _STORY = "a:", "s:"
 
@@ -213,26 +239,46 @@ _ARTICLE, _STORY = "a:", "s:"
 def _article_node(article: core.Prepared, freq: Frequencies) -> tuple:
     """Prepared article -> article node, its vectors under the run's fixed frequencies."""
     v = core.vectors_of(article, freq.df, freq.docs)
-    return (_ARTICLE + v.article_id, v.when, v.when, v.terms, v.entities, v)
+    return (_ARTICLE + v.article_id, v.when, v.when, v.terms, v.entities, v, v.rank)
 
 
 def _story_node(row: Story) -> tuple:
     story = core_story(row)
-    return (_STORY + row.story_id, story.first_seen, story.last_seen, story.terms, story.entities, row)
+    return (_STORY + row.story_id, story.first_seen, story.last_seen, story.terms, story.entities, row,
+            row.title)
 
 
 def _block_keys(node: tuple, config: core.StoryConfig) -> list:
     """A node under each of its top terms and entities, with its vectors cut to what a
     story keeps (its centroid's size): fewer bytes to shuffle, as much as a story compares."""
-    key, start, end, terms, ents, _ = node
-    k = max(1, config.block_terms // 4)
+    key, start, end, terms, ents, _, rank = node
     top_terms, top_ents = core._top(terms, config.centroid_terms), core._top(ents, config.centroid_entities)
-    small = (key, start, end, top_terms, top_ents)
-    return [(b, small) for b in list(top_terms)[:k] + ["\x00" + e for e in list(top_ents)[:k // 2]]]
+    small = (key, start, end, top_terms, top_ents, rank)
+    return [(b, small) for b in core.blocking_keys(top_terms, top_ents, config)]
+
+
+def _key_of_node(node: tuple, config: core.StoryConfig) -> list:
+    """(block key, node key) for each of a node's blocking keys: no vectors."""
+    return [(b, node[0]) for b in core.blocking_keys(node[3], node[4], config)]
+
+
+def _stories_met(kv) -> Iterator[str]:
+    """(block key, {"article": [...], "story": [...]}) -> the stories under a key an
+    article of the run has too: the only stories that can get an edge."""
+    _, g = kv
+    if any(True for _ in g["article"]):
+        yield from g["story"]
+
+
+def _wanted_node(kv) -> Iterator[tuple]:
+    _, g = kv
+    nodes = list(g["node"])
+    if nodes and any(True for _ in g["wanted"]):
+        yield nodes[0]
 
 
 class _CandidateEdges(beam.DoFn):
-    """(block key, nodes) -> ((u, v), (None, None)) for each pair that may share a story."""
+    """(block key, nodes) -> ((u, v), score) for each pair that may share a story."""
 
     def __init__(self, config: core.StoryConfig, neighbours: int, edge_ratio: float):
         self.config, self.neighbours = config, neighbours
@@ -241,21 +287,22 @@ class _CandidateEdges(beam.DoFn):
 
     def process(self, kv) -> Iterator[tuple]:
         _, nodes = kv
-        nodes = sorted(nodes, key=lambda n: (n[1], n[0]))
+        # Time, then content (never the id alone: it hashes the input's path).
+        nodes = sorted(nodes, key=lambda n: (n[1], n[5], n[0]))
         window = int(self.config.window_days * core.DAY)
         stories = [n for n in nodes if n[0].startswith(_STORY)]
         recent: list = []
         for node in nodes:
             if node[0].startswith(_STORY):
                 continue
-            key, when, _, terms, ents = node
+            key, when, _, terms, ents, _ = node
             near = [n for n in recent if n[2] + window >= when][-self.neighbours:]
             near += [s for s in stories if s[1] - window <= when <= s[2] + window]
             for other in near:
                 self.scored.inc()
                 score = core.similarity(terms, ents, other[3], other[4], self.config.entity_weight)
                 if score >= self.min_score:
-                    yield (min(key, other[0]), max(key, other[0])), (None, None)
+                    yield (min(key, other[0]), max(key, other[0])), score
             recent.append(node)
 
 
@@ -264,6 +311,21 @@ def _roots(kv) -> Iterator[tuple[str, str]]:
     if node == min(cluster):
         for member in cluster:
             yield member, node
+
+
+def _unscored(edge):
+    return edge[0], (None, None)
+
+
+def _group_of(kv, big: set) -> Iterator[tuple[str, str]]:
+    """(node, {"root": [its component's root], "strong": [its root over strong edges]})
+    -> (node, group): the component, unless it is oversized, then the strong one."""
+    node, g = kv
+    root, strong = list(g["root"]), list(g["strong"])
+    if root and root[0] not in big:
+        yield node, root[0]
+    elif root:
+        yield node, strong[0] if strong else node
 
 
 def _to_group(kv) -> Iterator[tuple[str, tuple]]:
@@ -293,15 +355,11 @@ class _AssignInGroup(beam.DoFn):
         _, members = kv
         members = list(members)
         self.largest.update(len(members))
-        index = core.StoryIndex(self.config, frozen=True)
-        earlier = set()
-        for m in members:
-            if isinstance(m, Story):
-                index.stories[m.story_id] = core_story(m)
-                index._index(index.stories[m.story_id])
-                earlier.add(m.story_id)
+        rows = [m for m in members if isinstance(m, Story)]
+        index = index_of(rows, self.config, frozen=True)
+        earlier = {r.story_id for r in rows}
         articles = sorted((m for m in members if isinstance(m, core.ArticleVectors)),
-                          key=lambda v: (v.when, v.article_id))
+                          key=core.vectors_order)
         assigned, touched, merges = [], set(), []
         for v in articles:
             story_id, found = core.assign_vectors(v, index)
@@ -355,12 +413,13 @@ def _same(x):
 class AssignStories(beam.PTransform):
     """Article -> {"articles", "stories", "merges", "terms"}; see the module docstring."""
 
-    def __init__(self, out: str, runs: beam.PCollection, config: Optional[core.StoryConfig] = None,
-                 neighbours: int = 32, edge_ratio: float = 0.5, rounds: int = 10):
+    def __init__(self, out: str, runs: beam.PCollection, config: core.StoryConfig | None = None,
+                 neighbours: int = 32, edge_ratio: float = 0.5, rounds: int = 10, max_group: int = 500):
         super().__init__()
         self.out, self.runs = out, runs
         self.config = config or core.StoryConfig()
         self.neighbours, self.edge_ratio, self.rounds = neighbours, edge_ratio, rounds
+        self.max_group = max_group
 
     def expand(self, articles: beam.PCollection[Article]) -> dict:
         from newsbeam.transforms.components import ConnectedComponents
@@ -381,24 +440,53 @@ class AssignStories(beam.PTransform):
                 | "AddEarlier" >> beam.Map(
                     lambda run_freq, old: run_freq.add(old) if old is not None else run_freq,
                     beam.pvalue.AsSingleton(earlier_freq, default_value=None)))
-        since = (prepared
-                 | "When" >> beam.Map(lambda a: a.when)
-                 | "Earliest" >> beam.CombineGlobally(min).without_defaults()
-                 | "WindowStart" >> beam.Map(lambda t, w=window: t - w))
-
+        # The days the run's articles fall on: a few hundred for years of backfill, so a
+        # side input; stories far from all of them are never read.
+        days = (prepared
+                | "Day" >> beam.Map(lambda a: a.when // core.DAY)
+                | "Days" >> beam.Distinct())
         article_nodes = prepared | "Vectors" >> beam.Map(_article_node, beam.pvalue.AsSingleton(freq))
-        story_nodes = (p | "ReadStories" >> ReadStories(self.out, self.runs, since)
-                       | "StoryNodes" >> beam.Map(_story_node))
+        earlier_nodes = (p | "ReadStories" >> ReadStories(self.out, self.runs, days, window)
+                         | "StoryNodes" >> beam.Map(_story_node))
+        # Of the stories in the window, only those sharing a blocking key with an article
+        # of the run go on with their vectors: the keys meet first, without them.
+        met = ({"article": article_nodes | "ArticleKeys" >> beam.FlatMap(_key_of_node, config),
+                "story": earlier_nodes | "StoryKeys" >> beam.FlatMap(_key_of_node, config)}
+               | "MeetKeys" >> beam.CoGroupByKey()
+               | "StoriesMet" >> beam.FlatMap(_stories_met)
+               | "OnceEach" >> beam.Distinct())
+        story_nodes = ({"node": earlier_nodes | "KeyStoryNodes" >> beam.Map(lambda n: (n[0], n)),
+                        "wanted": met | "KeyMet" >> beam.Map(lambda k: (k, None))}
+                       | "JoinMet" >> beam.CoGroupByKey()
+                       | "StoriesWithAMatch" >> beam.FlatMap(_wanted_node))
         nodes = (article_nodes, story_nodes) | "AllNodes" >> beam.Flatten()
 
         edges = (nodes
                  | "BlockKeys" >> beam.FlatMap(_block_keys, config)
                  | "GroupByBlock" >> beam.GroupByKey()
                  | "CandidateEdges" >> beam.ParDo(_CandidateEdges(config, self.neighbours, self.edge_ratio))
-                 | "DistinctEdges" >> beam.Distinct())
-        roots = (edges
+                 | "DistinctEdges" >> beam.CombinePerKey(max))
+        loose = (edges
+                 | "Unscored" >> beam.Map(_unscored)
                  | "Components" >> ConnectedComponents(self.rounds)
                  | "Roots" >> beam.FlatMap(_roots))
+        # A topic-heavy run can chain most of its articles into one component, which
+        # one worker would then assign alone. Such a component is split along the
+        # edges that clear the threshold itself (a join needs that much).
+        big = (loose
+               | "PerRoot" >> beam.MapTuple(lambda _, root: (root, 1))
+               | "ComponentSize" >> beam.CombinePerKey(sum)
+               | "Oversized" >> beam.Filter(lambda kv, n=self.max_group: kv[1] > n)
+               | "BigRoot" >> beam.Keys())
+        strong = (edges
+                  | "StrongEdges" >> beam.Filter(lambda e, t=config.threshold: e[1] >= t)
+                  | "StrongUnscored" >> beam.Map(_unscored)
+                  | "StrongComponents" >> ConnectedComponents(self.rounds)
+                  | "StrongRoots" >> beam.FlatMap(_roots))
+        roots = ({"root": loose, "strong": strong}
+                 | "JoinSplits" >> beam.CoGroupByKey()
+                 | "GroupOf" >> beam.FlatMap(
+                     lambda kv, big: _group_of(kv, set(big)), beam.pvalue.AsList(big)))
         assigned = ({"node": nodes | "KeyNodes" >> beam.Map(lambda n: (n[0], n)), "root": roots}
                     | "JoinRoots" >> beam.CoGroupByKey()
                     | "ToGroup" >> beam.FlatMap(_to_group)

@@ -1,8 +1,10 @@
 """Plain functions behind the story stage: one stable ``story_id`` per real-world event.
 
 Articles are assigned online, one at a time, in the order :func:`story_order`
-gives (publication time, else ingestion time, then ``article_id``), so the result
-depends only on the articles and never on how a run was split over workers.
+gives (publication time, else ingestion time, then a digest of the headline and
+text), so the result depends only on the articles: never on how a run was split
+over workers, nor on where the files were read from (an ``article_id`` hashes the
+file's path, and many pages give only a date, so equal times are common).
 
 In: one :class:`ArticleFeatures` per article (what the pipeline already has after
 tagging: title, cleaned text, time, outlet, spaCy entities, themes) and a
@@ -31,7 +33,9 @@ shipped.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -79,6 +83,7 @@ class ArticleVectors(NamedTuple):
     themes: Sequence[str]
     terms: Mapping[str, float]
     entities: Mapping[str, float]
+    rank: str = ""  # content_rank: breaks ties of ``when``
 
 
 class Merge(NamedTuple):
@@ -105,9 +110,27 @@ class Story:
         return self.merged_into is None and self.first_seen - window <= when <= self.last_seen + window
 
 
+def content_rank(title: str, text: str) -> str:
+    """A digest of what an article says, to order articles of the same time by their
+    content rather than by their ids (which hash the input's path)."""
+    data = f"{title}\0{text}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
 def story_order(article: ArticleFeatures) -> tuple:
-    """The order stories are built in: time, then id (well defined on any worker count)."""
-    return (article.when, article.article_id)
+    """The order stories are built in: time, then content, then id (for identical
+    copies only); well defined on any worker count and any input location."""
+    return (article.when, content_rank(article.title or "", article.text or ""), article.article_id)
+
+
+def vectors_order(article: ArticleVectors | Prepared) -> tuple:
+    """:func:`story_order` for an article already prepared."""
+    return (article.when, article.rank, article.article_id)
+
+
+def story_rank(story: Story) -> tuple:
+    """Which of two stories came first: first seen, then headline, then id."""
+    return (story.first_seen, story.title, story.story_id)
 
 
 def _stem(word: str) -> str:
@@ -132,10 +155,22 @@ def term_counts(article: ArticleFeatures, config: StoryConfig) -> Counter:
     return counts
 
 
+_POSSESSIVE = re.compile(r"['\u2019]s$")
+
+
+def entity_key(text: str) -> str:
+    """One key per way of writing a name: case, dots, spacing and a possessive
+    dropped ("U.S." and "US", "Putin's" and "Putin")."""
+    key = " ".join(text.lower().replace(".", "").split())
+    return _POSSESSIVE.sub("", key).removeprefix("the ")
+
+
 def entity_counts(article: ArticleFeatures) -> Counter:
     counts = Counter()
     for text, _label, count in article.entities:
-        counts[text.lower()] += int(count)
+        key = entity_key(text)
+        if key:
+            counts[key] += int(count)
     return counts
 
 
@@ -164,6 +199,14 @@ def similarity(terms: Mapping, ents: Mapping, other_terms: Mapping, other_ents: 
     return (1 - entity_weight) * _cosine(terms, other_terms) + entity_weight * shared
 
 
+def blocking_keys(terms: Mapping, ents: Mapping, config: StoryConfig) -> list[str]:
+    """The top terms and entities by weight: a story and an article that share none
+    would score too low to matter, so they are never compared (the same keys in one
+    sequential pass and in the pipeline's grouped one)."""
+    k = config.block_terms
+    return list(_top(terms, k)) + ["\x00" + e for e in _top(ents, k // 2)]
+
+
 def _top(weights: Mapping[str, float], k: int) -> dict:
     return dict(sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:k])
 
@@ -178,8 +221,8 @@ class StoryIndex:
 
     ``stories`` holds every story loaded or made (merged ones keep their
     ``merged_into``); :meth:`expire` drops those no article at or after a time can
-    reach, so a run holds only its window's stories. ``to_rows``/``from_rows``
-    give the table form (one row per story, plus the frequency table).
+    reach, so a run holds only its window's stories. Its table form is the
+    ``stories/`` and ``_story_terms/`` tables (``transforms.stories``).
     """
 
     def __init__(self, config: StoryConfig | None = None, frozen: bool = False):
@@ -211,16 +254,18 @@ class StoryIndex:
         return similarity(terms, ents, story.terms, story.entities, self.config.entity_weight)
 
     def blocking_keys(self, terms: Mapping, ents: Mapping) -> list[str]:
-        """The top terms and entities by weight: a story and an article that share none
-        would score too low to matter, so they are never compared."""
-        k = self.config.block_terms
-        return list(_top(terms, k)) + ["\x00" + e for e in _top(ents, k // 2)]
+        return blocking_keys(terms, ents, self.config)
 
     def candidates(self, when: int, keys: Iterable[str]) -> list[Story]:
         """Stories active at ``when`` that share a blocking key with ``keys``."""
         window = int(self.config.window_days * DAY)
         ids = set().union(*(self._postings.get(k, ()) for k in keys))
         return [s for s in (self.stories[i] for i in sorted(ids)) if s.active_at(when, window)]
+
+    def add_story(self, story: Story) -> None:
+        """Put a story read back from the warehouse into the index."""
+        self.stories[story.story_id] = story
+        self._index(story)
 
     def _index(self, story: Story) -> None:
         for k in self._keys.pop(story.story_id, ()):
@@ -272,38 +317,6 @@ class StoryIndex:
             self._index(s)
         return gone
 
-    # ----------------------------------------------------------------- table form
-
-    def to_rows(self) -> tuple[list[dict], dict]:
-        """(one dict per story, the frequency table) with plain lists, ready for Arrow."""
-        rows = []
-        for s in sorted(self.stories.values(), key=lambda s: s.story_id):
-            rows.append({
-                "story_id": s.story_id, "first_seen": s.first_seen, "last_seen": s.last_seen,
-                "articles": s.articles, "title": s.title, "sources": list(s.sources),
-                "terms": list(s.terms), "term_weights": [float(v) for v in s.terms.values()],
-                "entities": list(s.entities), "entity_weights": [float(v) for v in s.entities.values()],
-                "themes": list(s.themes), "theme_counts": list(s.themes.values()),
-                "merged_into": s.merged_into,
-            })
-        slots = np.flatnonzero(self.df)
-        return rows, {"docs": self.docs, "slots": slots.tolist(), "counts": self.df[slots].tolist()}
-
-    @classmethod
-    def from_rows(cls, rows: Iterable[Mapping], freq: Mapping | None = None,
-                  config: StoryConfig | None = None) -> StoryIndex:
-        index = cls(config)
-        for r in rows:
-            index.stories[r["story_id"]] = Story(
-                r["story_id"], r["first_seen"], r["last_seen"], r["articles"], r["title"], list(r["sources"]),
-                dict(zip(r["terms"], r["term_weights"])), dict(zip(r["entities"], r["entity_weights"])),
-                dict(zip(r["themes"], r["theme_counts"])), r.get("merged_into"))
-            index._index(index.stories[r["story_id"]])
-        if freq:
-            index.docs = int(freq["docs"])
-            index.df[np.asarray(freq["slots"], dtype=np.int64)] = np.asarray(freq["counts"], dtype=np.int32)
-        return index
-
 
 class Prepared(NamedTuple):
     """An article's counts and hashed slots, computed once: what the frequencies and the
@@ -320,6 +333,7 @@ class Prepared(NamedTuple):
     entities: tuple       # distinct lower-cased entities
     entity_counts: np.ndarray
     entity_slots: np.ndarray
+    rank: str = ""        # content_rank
 
     def slots(self) -> np.ndarray:
         """The distinct slots the article adds one document to."""
@@ -335,7 +349,8 @@ def prepare(article: ArticleFeatures, config: StoryConfig) -> Prepared:
         tuple(terms), np.fromiter(terms.values(), dtype=np.float64, count=len(terms)),
         np.fromiter((_slot(w, bits) for w in terms), dtype=np.int64, count=len(terms)),
         tuple(ents), np.fromiter(ents.values(), dtype=np.float64, count=len(ents)),
-        np.fromiter((_slot("\x00" + e, bits) for e in ents), dtype=np.int64, count=len(ents)))
+        np.fromiter((_slot("\x00" + e, bits) for e in ents), dtype=np.int64, count=len(ents)),
+        content_rank(article.title or "", article.text or ""))
 
 
 def _unit_weights(keys: tuple, counts: np.ndarray, slots: np.ndarray, df: np.ndarray, docs: int) -> dict:
@@ -351,13 +366,14 @@ def vectors_of(article: Prepared, df: np.ndarray, docs: int) -> ArticleVectors:
     a = article
     return ArticleVectors(a.article_id, a.when, a.source, a.title, a.themes,
                           _unit_weights(a.terms, a.term_counts, a.term_slots, df, docs),
-                          _unit_weights(a.entities, a.entity_counts, a.entity_slots, df, docs))
+                          _unit_weights(a.entities, a.entity_counts, a.entity_slots, df, docs),
+                          a.rank)
 
 
 def assign(article: ArticleFeatures, index: StoryIndex) -> tuple[str, list[Merge]]:
     """The story of ``article`` (an existing one, or a new one with the article's id) and
     the merges it revealed; ``index`` is updated. Deterministic: ties go to the story
-    that began first (then the smaller id)."""
+    that began first (then by headline, then id: :func:`story_rank`)."""
     prepared = prepare(article, index.config)  # counted once: for the vectors and the frequencies
     result = assign_vectors(index.vectors(prepared), index)
     if not index.frozen:
@@ -373,7 +389,7 @@ def assign_vectors(article: ArticleVectors, index: StoryIndex) -> tuple[str, lis
     threshold = index.config.threshold
     candidates = index.candidates(article.when, index.blocking_keys(terms, ents))
     scored = sorted(((index.score(terms, ents, s), s) for s in candidates),
-                    key=lambda ss: (-ss[0], ss[1].first_seen, ss[1].story_id))
+                    key=lambda ss: (-ss[0], story_rank(ss[1])))
     above = [s for score, s in scored if score >= threshold]
     merges: list[Merge] = []
     if not above:
@@ -381,7 +397,7 @@ def assign_vectors(article: ArticleVectors, index: StoryIndex) -> tuple[str, lis
         index.stories[story.story_id] = story
     else:
         # The earliest matching story keeps receiving articles; the others fold into it.
-        above.sort(key=lambda s: (s.first_seen, s.story_id))
+        above.sort(key=story_rank)
         story = above[0]
         for other in above[1:]:
             index._absorb(story, other)

@@ -87,3 +87,19 @@ def test_the_console_script_writes_csv_to_a_pipe(sample):
                            "SELECT count(*) AS n FROM articles", "--format", "csv"],
                           capture_output=True, text=True, timeout=120)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"n\n{SAMPLE['articles']}\n", "")
+
+
+@pytest.mark.parametrize("sql", ["", "   \n"])
+def test_empty_sql_is_a_usage_error_not_a_silent_success(sample, capsys, sql):
+    assert main(["query", sample, sql]) == 2
+    assert "no SQL given" in capsys.readouterr().err
+
+
+def test_max_rows_is_spelled_either_way(sample, capsys):
+    sql = "SELECT * FROM range(100)"
+    assert main(["query", sample, sql, "--max-rows", "6"]) == 0
+    dashed = capsys.readouterr().out
+    assert main(["query", sample, sql, "--max_rows", "6"]) == 0
+    assert capsys.readouterr().out == dashed
+    shown = [line.strip("│ ") for line in dashed.splitlines() if line.strip("│ ").isdigit()]
+    assert shown == ["0", "1", "2", "97", "98", "99"]  # the middle elided

@@ -159,6 +159,90 @@ def test_unusable_arguments(sample, tmp_path, capsys):
     assert main(["report", str(tmp_path / "none"), "--out", str(tmp_path / "r.html")]) == 2
 
 
+def _fails(argv, capsys) -> str:
+    """Run ``newsbeam report ARGV``: it must exit 2 with one line on stderr, and write
+    nothing; returns that line."""
+    assert main(["report", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.endswith("\n") and err.count("\n") == 1, err
+    return err.rstrip("\n")
+
+
+@pytest.mark.parametrize("theme,line", [
+    ("politcs", "newsbeam: error: no article has theme 'politcs' — did you mean 'politics'?"),
+    ("Sport", "newsbeam: error: no article has theme 'Sport' — did you mean 'sport'?"),
+    # one of the lexicon's IPTC slugs: said so, no suggestion
+    ("weather", ("newsbeam: error: no article has theme 'weather': it is one of newsbeam's "
+                "themes, but no article of this warehouse was given it")),
+    ("xyzzy", ("newsbeam: error: no article has theme 'xyzzy'; its articles' themes: "
+              "economy, politics, society, sport")),
+])
+def test_a_theme_no_article_has_is_an_error(sample, tmp_path, capsys, theme, line):
+    out = tmp_path / "r.html"
+    assert _fails([sample, "--out", str(out), "--theme", theme], capsys) == line
+    assert not out.exists()
+
+
+def test_a_theme_on_an_empty_warehouse(tmp_path, capsys):
+    assert _fails([str(tmp_path), "--out", str(tmp_path / "r.html"), "--theme", "politcs"],
+                  capsys) == ("newsbeam: error: no article has theme 'politcs': the warehouse "
+                              "has no articles")
+
+
+def test_a_second_theme_selects_too(sample, tmp_path):
+    # "society" is every sample article's second theme, never the partition theme
+    html = build_report(sample, Filters(theme="society"))
+    assert f'data-key="articles">{SAMPLE["articles"]}<' in html
+
+
+def test_since_after_until_is_an_error(sample, tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert _fails([sample, "--out", str(out), "--since", "2026-11-03", "--until", "2026-11-01"],
+                  capsys) == ("newsbeam: error: --since 2026-11-03 is after --until 2026-11-01: "
+                              "no day is in that range")
+    assert not out.exists()
+    # one day is a range
+    assert main(["report", sample, "--out", str(out), "--since", "2026-11-02",
+                 "--until", "2026-11-02"]) == 0
+
+
+def empty_states(path) -> dict[str, str]:
+    with open(path, encoding="utf-8") as handle:
+        return dict(re.findall(r'data-empty="(\w+)">([^<]*)<', handle.read()))
+
+
+def test_an_empty_selection_says_so_and_names_the_filters(sample, tmp_path):
+    empty = empty_states(write_page(tmp_path, sample, "--since", "2026-12-01"))
+    assert set(empty) == CHARTS
+    assert empty["stories"] == "No stories in the selection (dates 2026-12-01 to …)."
+    assert empty["per_day"] == "No articles in the selection (dates 2026-12-01 to …)."
+    assert empty["errors"] == "No errors in the selection (dates 2026-12-01 to …)."
+    assert not any("yet" in text for text in empty.values())
+
+
+def test_a_selection_without_stories_says_so_and_names_the_filters(sample, tmp_path):
+    # sport on 2 November: one article (a07), no story, no duplicate
+    empty = empty_states(write_page(tmp_path, sample, "--theme", "sport",
+                                    "--since", "2026-11-02", "--until", "2026-11-02"))
+    selection = "(dates 2026-11-02 to 2026-11-02, theme sport)."
+    assert empty == {"stories": f"No stories in the selection {selection}",
+                     "story_timelines": f"No stories in the selection {selection}",
+                     "duplicate_share": f"No duplicates in the selection {selection}"}
+
+
+def test_a_warehouse_without_stories_keeps_saying_so_under_filters(tmp_path):
+    bare = write_sample(tmp_path / "w", stories=False)
+    shutil.rmtree(bare / "errors")
+    empty = empty_states(write_page(tmp_path, str(bare), "--theme", "sport"))
+    assert empty == {
+        "stories": "No stories yet: this warehouse was written before stories were assigned, "
+                   "or no article has a story.",
+        "story_timelines": "No story timelines yet.",
+        "errors": "No errors in the selection.",  # --theme does not apply to errors
+        "duplicate_share": "No duplicates in the selection (theme sport).",
+    }
+
+
 def test_the_harness_sees_requests_and_errors_a_bad_page_would_make(browser, tmp_path):
     bad = tmp_path / "bad.html"
     bad.write_text('<!DOCTYPE html><html><body><img src="https://example.org/x.png">'

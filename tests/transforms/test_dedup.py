@@ -15,7 +15,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from newsbeam.schemas import Article, Duplicate, IndexEntry, to_table
 from newsbeam.transforms import dedup_core as core
-from newsbeam.transforms.dedup import Deduplicate, ReadIndex, read_index_table
+from newsbeam.transforms.dedup import Deduplicate, ReadIndex, RunKeys, read_index_table
 from newsbeam.transforms.warehouse import Run
 from tests import SEED_FILES, records
 
@@ -215,6 +215,28 @@ def test_index_entries_before_the_window_come_without_signatures(tmp_path):
     mixed = read_index_table(_Readable(tmp_path / "mixed.parquet"), since)
     assert mixed == [index_entry(a)._replace(minhash=[]), index_entry(b)]
     assert read_index_table(_Readable(tmp_path / "mixed.parquet")) == [index_entry(a), index_entry(b)]
+
+
+def test_older_entries_are_read_only_when_the_run_has_their_id_or_text(tmp_path):
+    a, b, c = seed(0), seed(1), seed(2)._replace(ingested_at=INGESTED + 10 * DAY)
+    write_index([index_entry(a), index_entry(b), index_entry(c)], tmp_path / "i.parquet")
+    since = INGESTED + 5 * DAY  # a and b are older, c is within the window
+    combine = RunKeys()
+
+    def wanted(*keys):
+        acc = combine.create_accumulator()
+        for k in keys:
+            acc = combine.add_input(acc, k)
+        return combine.extract_output(combine.merge_accumulators([acc, combine.create_accumulator()]))
+
+    read = read_index_table
+    assert read(_Readable(tmp_path / "i.parquet"), since, wanted()) == [index_entry(c)]
+    assert read(_Readable(tmp_path / "i.parquet"), since, wanted(a.article_id, "other")) == [
+        index_entry(a)._replace(minhash=[]), index_entry(c)]  # the same input again
+    assert read(_Readable(tmp_path / "i.parquet"), since, wanted(index_entry(b).content_hash)) == [
+        index_entry(b)._replace(minhash=[]), index_entry(c)]  # an exact copy of its text
+    # No window: every entry keeps its signature and may be a near copy, so all are read.
+    assert len(read(_Readable(tmp_path / "i.parquet"), None, wanted())) == 3
 
 
 @whole_graph
