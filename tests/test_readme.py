@@ -54,9 +54,10 @@ def test_the_first_example_finds_the_seeds_theme(folder):
 
 
 def test_the_story_examples_follow_the_seeds_story(folder):
-    """The biggest seed story is the three reports of 23 Oct 2024 (seeds 000-002)."""
+    """The biggest seed story is the three reports of 23 Oct 2024 (seeds 000-002) and,
+    undated as they are in seeds/, 004 (see the README's stories section); 003 is apart."""
     (kind, code), = [b for b in _query_blocks() if "WHERE r.root" in b[1]]
     out = _run(kind, code, folder).stdout
-    for start in ("U.S. Confirms", "US says it has", "Pentagon confirms"):
+    for start in ("U.S. Confirms", "US says it has", "Pentagon confirms", "Firm Res"):
         assert start in out
-    assert "Global leaders" not in out and "Firm Res" not in out
+    assert "Global leaders" not in out
