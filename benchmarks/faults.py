@@ -14,9 +14,11 @@ feed summaries are exercised), killed at a random operation of a traced poll.
 
 Each scenario prints: inputs expected and accounted for, rows per table after
 recovery, repeated rows (same input id twice in one table, or in two tables),
-lost inputs, and what the third run added. Last, peak memory (process tree) of a
-backfill of ``seeds/`` next to the same plus a 6 MB ``.txt.gz`` that inflates to
-6 GB (it must become a ``too_large`` error row).
+lost inputs, what the third run added, and whether the stories hold (every
+article has a story with a ``stories/`` row, and articles group as in the clean
+run). Last, peak memory (process tree) of a backfill of ``seeds/`` next to the
+same plus a 6 MB ``.txt.gz`` that inflates to 6 GB (it must become a
+``too_large`` error row).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from pathlib import Path
 from benchmarks.lib import measure
 from tests.feedserver import FeedServer, Route, page, rss, story
 from tests.pipeline.synthetic_news import write_corpus
-from tests.warehouse_check import tally
+from tests.warehouse_check import assert_stories_consistent, table_rows, tally
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -62,33 +64,55 @@ def scenario(name: str, make_command, expected_inputs: int, kills: int, rng: ran
     trace = work / f"{name}-ops.txt"
     run_under_faults(clean, make_command(clean), trace=str(trace))
     reference = tally(str(clean))
+    grouping = story_grouping(clean)
     total = operations(trace)
-    rows = [(name, "clean run", "-", expected_inputs, reference)]
+    rows = [(name, "clean run", "-", expected_inputs, reference, story_check(clean, grouping))]
     for k in range(kills):
         out = work / f"{name}-{k}"
         at = rng.randint(1, total)
         killed = run_under_faults(out, make_command(out), at=at)
         run_under_faults(out, make_command(out))  # restart
         after = tally(str(out))
+        stories = story_check(out, grouping)
         run_under_faults(out, make_command(out))  # and once more: must add nothing
         third = tally(str(out))
         added = sum(third.rows.values()) - sum(after.rows.values())
         when = f"op {at}/{total}" + ("" if killed == -signal.SIGKILL else " (ended first)")
-        rows.append((name, when, added, expected_inputs, after))
+        rows.append((name, when, added, expected_inputs, after, stories))
         shutil.rmtree(out)
     return rows
 
 
+def story_grouping(out: Path) -> set[frozenset]:
+    """The articles each story holds, as sets of article ids (story ids aside)."""
+    members: dict = {}
+    for row in table_rows(str(out), "articles", ["article_id", "story_id"]):
+        members.setdefault(row["story_id"], set()).add(row["article_id"])
+    return {frozenset(ids) for ids in members.values()}
+
+
+def story_check(out: Path, clean: set[frozenset]) -> str:
+    """"ok" when every article has a story with a row, each written once per run, and
+    the articles are grouped as in the clean run; else what is wrong."""
+    try:
+        assert_stories_consistent(str(out))
+    except AssertionError as exc:
+        return str(exc)
+    if None in {row["story_id"] for row in table_rows(str(out), "articles", ["story_id"])}:
+        return "articles without a story"
+    return "ok" if story_grouping(out) == clean else "grouped unlike the clean run"
+
+
 def print_table(rows: list[tuple]) -> None:
     head = ("scenario", "killed at", "inputs", "accounted", "articles", "duplicates", "errors",
-            "index", "repeated", "lost", "3rd run added")
+            "index", "repeated", "lost", "3rd run added", "stories")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
-    for name, when, added, expected, t in rows:
+    for name, when, added, expected, t, stories in rows:
         repeated = sum(t.repeated.values()) + t.in_two_tables
         print(f"| {name} | {when} | {expected} | {t.inputs} | {t.rows['articles']} | "
               f"{t.rows['duplicates']} | {t.rows['errors']} | {t.rows['_index']} | {repeated} | "
-              f"{expected - t.inputs} | {added} |")
+              f"{expected - t.inputs} | {added} | {stories} |")
 
 
 def gzip_bomb(path: Path, gigabytes: float) -> None:

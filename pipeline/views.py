@@ -27,6 +27,7 @@ import os
 import duckdb
 
 from newsbeam.schemas import Article, Duplicate, ErrorRecord, Story, StoryMerge, arrow_schema
+from newsbeam.transforms.layout import table_glob
 
 # view -> (table folder, record type of its rows)
 TABLES = {
@@ -46,11 +47,9 @@ class WarehouseNotFound(Exception):
 
 
 def table_pattern(warehouse_dir: str, table: str) -> str:
-    """A table's local glob, as ``transforms.warehouse.table_pattern`` (not imported:
-    it brings Beam, which a query does not need)."""
-    if table == "articles":
-        return os.path.join(warehouse_dir, "articles", "**", "*.parquet")
-    return os.path.join(warehouse_dir, table, "*.parquet")
+    """A table's local glob (``transforms.warehouse.table_pattern`` is the same glob
+    through Beam's filesystems, which a query does not import)."""
+    return os.path.join(warehouse_dir, *table_glob(table))
 
 
 def _quote(name: str) -> str:

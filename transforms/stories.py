@@ -252,7 +252,8 @@ def _block_keys(node: tuple, config: core.StoryConfig) -> list:
     """A node under each of its top terms and entities, with its vectors cut to what a
     story keeps (its centroid's size): fewer bytes to shuffle, as much as a story compares."""
     key, start, end, terms, ents, _, rank = node
-    top_terms, top_ents = core._top(terms, config.centroid_terms), core._top(ents, config.centroid_entities)
+    top_terms = core.top_weights(terms, config.centroid_terms)
+    top_ents = core.top_weights(ents, config.centroid_entities)
     small = (key, start, end, top_terms, top_ents, rank)
     return [(b, small) for b in core.blocking_keys(top_terms, top_ents, config)]
 

@@ -204,10 +204,11 @@ def blocking_keys(terms: Mapping, ents: Mapping, config: StoryConfig) -> list[st
     would score too low to matter, so they are never compared (the same keys in one
     sequential pass and in the pipeline's grouped one)."""
     k = config.block_terms
-    return list(_top(terms, k)) + ["\x00" + e for e in _top(ents, k // 2)]
+    return list(top_weights(terms, k)) + ["\x00" + e for e in top_weights(ents, k // 2)]
 
 
-def _top(weights: Mapping[str, float], k: int) -> dict:
+def top_weights(weights: Mapping[str, float], k: int) -> dict:
+    """The ``k`` heaviest keys; ties by key, so the cut is the same in any order."""
     return dict(sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:k])
 
 
@@ -282,8 +283,8 @@ class StoryIndex:
 
     def _add(self, story: Story, article: ArticleVectors, terms: Mapping, ents: Mapping) -> None:
         c = self.config
-        story.terms = _top(Counter(story.terms) + Counter(terms), c.centroid_terms)
-        story.entities = _top(Counter(story.entities) + Counter(ents), c.centroid_entities)
+        story.terms = top_weights(Counter(story.terms) + Counter(terms), c.centroid_terms)
+        story.entities = top_weights(Counter(story.entities) + Counter(ents), c.centroid_entities)
         story.first_seen = min(story.first_seen, article.when)
         story.last_seen = max(story.last_seen, article.when)
         story.articles += 1
@@ -295,8 +296,8 @@ class StoryIndex:
 
     def _absorb(self, into: Story, other: Story) -> None:
         c = self.config
-        into.terms = _top(Counter(into.terms) + Counter(other.terms), c.centroid_terms)
-        into.entities = _top(Counter(into.entities) + Counter(other.entities), c.centroid_entities)
+        into.terms = top_weights(Counter(into.terms) + Counter(other.terms), c.centroid_terms)
+        into.entities = top_weights(Counter(into.entities) + Counter(other.entities), c.centroid_entities)
         into.first_seen = min(into.first_seen, other.first_seen)
         into.last_seen = max(into.last_seen, other.last_seen)
         into.articles += other.articles

@@ -52,6 +52,7 @@ from typing import BinaryIO, Callable, Iterator, NamedTuple, Optional
 from apache_beam.io.filesystem import BeamIOError
 from apache_beam.io.filesystems import FileSystems
 
+from newsbeam.transforms import layout
 from newsbeam.transforms.ids import now_micros
 
 TABLES = ("articles", "duplicates", "errors", "_index", "stories", "story_merges", "_story_terms")
@@ -93,9 +94,7 @@ def join(out: str, relpath: str) -> str:
 
 def table_pattern(out: str, table: str) -> str:
     """The glob a reader uses for one table's committed files."""
-    if table == "articles":
-        return FileSystems.join(out, "articles", "**", "*.parquet")
-    return FileSystems.join(out, table, "*.parquet")
+    return FileSystems.join(out, *layout.table_glob(table))
 
 
 def staging_dir(out: str, run_id: str) -> str:

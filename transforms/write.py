@@ -205,17 +205,24 @@ EMPTY_TABLES = {"duplicates": (Duplicate, _duplicate_id), "errors": (ErrorRecord
                 "stories": (Story, _story_id), "story_merges": (StoryMerge, _story_id)}
 
 
-def empty_tables(out: str, run_id: str, files: list[StagedFile]) -> list[StagedFile]:
+def empty_tables(out: str, run_id: str, files: list[StagedFile],
+                 present: set | None = None) -> list[StagedFile]:
     """Stage an empty file for each of :data:`EMPTY_TABLES` that neither the warehouse nor
-    ``files`` has yet."""
-    staged = {f.table for f in files}
+    ``files`` has yet.
+
+    ``present`` holds tables already known to have a committed file; it is updated, so
+    a caller that commits again (a follower, every poll) globs each table at most
+    until it has one, not on every commit.
+    """
+    present = set() if present is None else present
+    present.update(f.table for f in files)
     added = []
     for table, (record, id_of) in EMPTY_TABLES.items():
-        if table in staged:
+        if table in present:
             continue
-        if FileSystems.match([warehouse.table_pattern(out, table)])[0].metadata_list:
-            continue
-        added.append(stage_parquet(out, run_id, table, record, [], id_of))
+        if not FileSystems.match([warehouse.table_pattern(out, table)])[0].metadata_list:
+            added.append(stage_parquet(out, run_id, table, record, [], id_of))
+        present.add(table)
     return added
 
 
@@ -223,11 +230,19 @@ class _CommitFn(beam.DoFn):
     def __init__(self, out: str, final: bool):
         self.out, self.final = out, final
 
+    def setup(self):
+        self._present: set = set()
+
     def process(self, element, run: warehouse.Run) -> Iterator[int]:
         _, files = element
         files = list(files)
-        files += empty_tables(self.out, run.run_id, files)
+        # A failed commit raises and the bundle is retried on a new instance:
+        # `present` may then name a table whose empty file never committed, so only
+        # trust it once this commit went through.
+        present = set(self._present)
+        files += empty_tables(self.out, run.run_id, files, present)
         yield warehouse.commit(self.out, run.run_id, run.base, files, final=self.final)
+        self._present = present
         beam.metrics.Metrics.counter("write", "committed_files").inc(len(files))
 
 

@@ -19,7 +19,14 @@ from newsbeam.schemas import (
     from_table,
 )
 from newsbeam.transforms import warehouse
-from newsbeam.transforms.write import BeginRun, CommitRun, WriteWarehouse, partition_of
+from newsbeam.transforms.write import (
+    EMPTY_TABLES,
+    BeginRun,
+    CommitRun,
+    WriteWarehouse,
+    empty_tables,
+    partition_of,
+)
 from tests import records
 
 DAY = int(dt.datetime(2024, 10, 23, 23, 59, tzinfo=dt.timezone.utc).timestamp() * 1e6)
@@ -89,6 +96,24 @@ def test_every_table_exists_from_the_first_run_and_gets_one_empty_file(tmp_path)
     assert len(list((tmp_path / "errors").glob("*.parquet"))) == 1  # not one per run
     committed = [f for log in (tmp_path / "_log").iterdir() for f in json.loads(log.read_text())["files"]]
     assert sum(f["table"] == "errors" for f in committed) == 1  # committed like any file
+
+
+def test_a_follower_globs_for_empty_tables_only_until_each_has_a_file(tmp_path, monkeypatch):
+    from newsbeam.transforms import write
+
+    globbed = []
+    match = write.FileSystems.match
+    monkeypatch.setattr(write.FileSystems, "match",
+                        lambda patterns: globbed.extend(patterns) or match(patterns))
+    present: set = set()
+    first = empty_tables(str(tmp_path), "r1", [], present)
+    assert sorted(f.table for f in first) == sorted(EMPTY_TABLES)
+    assert len(globbed) == len(EMPTY_TABLES) and present == set(EMPTY_TABLES)
+    assert empty_tables(str(tmp_path), "r2", [], present) == []
+    assert len(globbed) == len(EMPTY_TABLES)  # the second commit globbed nothing
+    # Without the memo (a new commit step), the warehouse itself is asked: nothing
+    # committed yet, so every table still needs its empty file.
+    assert len(empty_tables(str(tmp_path), "r3", [])) == len(EMPTY_TABLES)
 
 
 def test_a_retried_write_replaces_the_same_staged_file(tmp_path):
