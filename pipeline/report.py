@@ -293,8 +293,8 @@ def specs(data: dict[str, list[dict]]) -> dict[str, tuple[str, dict | None, str]
             "color": {"field": "theme", "type": "nominal", "scale": {"scheme": "tableau20"},
                       "legend": {"orient": "right"}},
         }} if data["per_day"] else None,
-        (f"{days} dates; the partition date is the publication date, else the ingestion "
-         f"date; themes after the {THEMES_STACKED} biggest are 'other'."))
+        (f"{days} {'date' if days == 1 else 'dates'}; the partition date is the publication "
+         f"date, else the ingestion date; themes after the {THEMES_STACKED} biggest are 'other'."))
     out["sources"] = ("Top sources", _bars(data["sources"], "source", "articles", "articles")
                       if data["sources"] else None, "Articles kept per source.")
     out["entities"] = ("Top entities", _bars(data["entities"], "entity", "articles",
@@ -463,7 +463,7 @@ def page(title: str, s: Summary, charts: dict, filters: Filters, seconds_label: 
         _tile("stories", "stories", s.stories),
         _tile("ingested_date", "filed under the ingestion date", s.ingested_date,
               warn=s.ingested_date > 0),
-        _tile("dates", span, s.days),
+        _tile("dates", f"{'date' if s.days == 1 else 'dates'}, {span}", s.days),
     ])
     figures = []
     for chart_id, (heading, svg, note) in charts.items():
