@@ -20,7 +20,8 @@ Corpora: the bundled seeds, and when present the gold article bodies of
 line; the first is taken as the headline). The eval data are read here at run
 time only. Target: 99.5% for every form (hard wraps with single newlines and
 no indents are ambiguous at full lines that end a sentence; see
-``transforms.paragraphs``).
+``transforms.paragraphs``). For that form it also prints how many paragraph
+breaks fall after a full line: what the layout alone cannot tell.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import json
 import random
 from pathlib import Path
 
-from benchmarks.lib.forms import FORMS, as_written, score
+from benchmarks.lib.forms import FORMS, as_written, hard_wrap, score
 from newsbeam.transforms.boilerplate import plausible_headline
 from newsbeam.transforms.clean_text import Cleaned, clean_paragraphs, clean_text
 
@@ -84,6 +85,30 @@ def measure(docs, seed: int) -> dict[str, dict[str, list[int]]]:
     return totals
 
 
+AMBIGUOUS_FORM = "wrap 40-100, single newline"
+
+
+def full_line_breaks(docs, seed: int) -> tuple[float, float]:
+    """For :data:`AMBIGUOUS_FORM`: the share of paragraph breaks that fall after a full
+    line (the next paragraph's first word would not have fitted on it), where nothing in
+    the layout marks the break, and the share of paragraphs next to such a break. A
+    reassembly that reads only the layout restores at most the other paragraphs."""
+    breaks = unmarked = paragraphs = touched = 0
+    for key, title, paras in docs:
+        # The width the form drew: its first draw from the same seed (see forms._wrapped).
+        width = random.Random(f"{seed}|{AMBIGUOUS_FORM}|{key}").randint(40, 100)
+        lines = [hard_wrap(block, width).split("\n") for block in (title, *paras)]
+        near = set()
+        for i in range(len(lines) - 1):
+            breaks += 1
+            if len(lines[i][-1]) + 1 + len(lines[i + 1][0].split(" ")[0]) > width:
+                unmarked += 1
+                near.update((i, i + 1))
+        paragraphs += len(lines)
+        touched += len(near)
+    return unmarked / max(breaks, 1), touched / max(paragraphs, 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--eval-dir", type=Path, default=ROOT / ".." / "shared" / "eval")
@@ -100,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
             b, a = t["before"], t["after"]
             print(f"| {form:<38} | {pct(b[0], b[1]):>17} | {pct(a[0], a[1])} | "
                   f"{pct(b[2], b[3]):>26} | {pct(a[2], a[3])} |")
+        at_full, near = full_line_breaks(docs, args.seed)
+        print(f"{AMBIGUOUS_FORM}: {100 * at_full:.1f}% of paragraph breaks fall after a full line "
+              f"(unmarked); {100 * near:.1f}% of paragraphs are next to one, so reading the layout "
+              f"alone restores at most {100 * (1 - near):.1f}%")
     return 0
 
 

@@ -28,7 +28,7 @@ def as_written(title: str, paras: Sequence[str]) -> str:
     return "\n".join([title, *paras])
 
 
-def _wrap(text: str, width: int) -> str:
+def hard_wrap(text: str, width: int) -> str:
     # Wrappers break at spaces and after hyphens, never inside a word.
     return textwrap.fill(text, width, break_long_words=False)
 
@@ -54,8 +54,8 @@ def _indent(rng: random.Random) -> str:
 
 def _wrapped(rng, title, paras, width=None, sep="\n\n", indent=False):
     width = width or rng.randint(40, 100)
-    return sep.join([_wrap(title, width)] +
-                    [(_indent(rng) if indent else "") + _wrap(p, width) for p in paras])
+    return sep.join([hard_wrap(title, width)] +
+                    [(_indent(rng) if indent else "") + hard_wrap(p, width) for p in paras])
 
 
 def _dateline(paras: Sequence[str]) -> list[str]:
