@@ -45,8 +45,9 @@ How (each step keyed, none holds the collection in one worker):
    articles by id.
 
 The representative order is built into the node key (``dedup_core.node_key``):
-previous-run entries first, then earliest ``published_at``, longest text, smallest
-``article_id`` -- so the result is the same on any runner and worker count.
+previous-run entries first, then earliest ``published_at``, longest text, content
+hash, smallest ``article_id`` -- so the result is the same on any runner and worker
+count, and which near copy is kept does not depend on the inputs' paths.
 
 Parameters, measured with ``benchmarks/dedup.py`` on ``benchmarks/neardup_corpus.py``
 (BBC dev, 1,000 and 10,000 documents): word 3-shingles keep the edit variants
@@ -213,12 +214,14 @@ class _Fingerprint(beam.DoFn):
 
     def process(self, a: Article) -> Iterable[tuple[str, tuple[str, str, bytes]]]:
         norm = core.normalise(a.text)
-        key = core.node_key(a.article_id, old=False, when=a.published_at, text_len=len(a.text))
-        yield a.article_id, (key, core.content_hash(norm), core.sig_to_bytes(self._hasher.signature(norm)))
+        chash = core.content_hash(norm)
+        key = core.node_key(a.article_id, old=False, when=a.published_at, text_len=len(a.text),
+                            content=chash)
+        yield a.article_id, (key, chash, core.sig_to_bytes(self._hasher.signature(norm)))
 
 
 def _old_item(e: IndexEntry) -> tuple[str, tuple[str, str, bytes]]:
-    key = core.node_key(e.article_id, old=True, when=e.ingested_at)
+    key = core.node_key(e.article_id, old=True, when=e.ingested_at, content=e.content_hash or "")
     return e.article_id, (key, e.content_hash, core.sig_to_bytes(core.sig_from_index(e.minhash)))
 
 

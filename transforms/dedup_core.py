@@ -137,16 +137,20 @@ def band_keys(sig: bytes, bands: int, rows: int, num_perm: int) -> list[bytes]:
 # order *is* the representative order, so "min key" picks the kept row anywhere:
 #   previous-run index entries first (they are already in the warehouse; the oldest
 #   ingested wins), then new articles by earliest published_at (unknown last),
-#   then longest text, then smallest article_id.
+#   then longest text, then content (the hash of the normalised text), and only then
+#   smallest article_id, which hashes the input's path: which of two near copies
+#   is kept must not change when the files are renamed or moved.
 _OFFSET = 1 << 62
 _NO_DATE = (1 << 63) - 1
 _MAX_LEN = 10 ** 12
 
 
-def node_key(article_id: str, *, old: bool, when: Optional[int], text_len: int = 0) -> str:
+def node_key(article_id: str, *, old: bool, when: Optional[int], text_len: int = 0,
+             content: str = "") -> str:
     when_part = _NO_DATE if when is None else when + _OFFSET
     length_part = _MAX_LEN - min(text_len, _MAX_LEN - 1)
-    return f"{0 if old else 1}{when_part:019d}{length_part:013d}|{article_id}"
+    # `content` (a hex content hash) has no "|", so the id still follows the first one.
+    return f"{0 if old else 1}{when_part:019d}{length_part:013d}{content}|{article_id}"
 
 
 def node_id(key: str) -> str:

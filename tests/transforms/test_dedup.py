@@ -141,6 +141,19 @@ def test_composite_same_output_with_two_workers_and_shuffled_input():
 
 
 @whole_graph
+def test_the_kept_near_copy_depends_on_the_text_not_on_the_files_names():
+    words = seed(1).text.split(" ")
+    first, second = (" ".join([*words[:50], w, *words[51:]]) for w in ("alpha", "gamma"))
+    assert len(first) == len(second) and 0.5 < similarity(article("x", first), article("y", second)) < 1
+    # Same time, same length: the content decides which is kept, whatever the ids.
+    expected = min((first, second), key=lambda t: core.content_hash(core.normalise(t)))
+    for ids in (("a", "b"), ("b", "a")):
+        with TestPipeline() as p:
+            out = run(p, [article(ids[0], first, published=DAY), article(ids[1], second, published=DAY)])
+            assert_that(out["articles"] | beam.Map(lambda a: a.text), equal_to([expected]))
+
+
+@whole_graph
 def test_threshold_is_configurable():
     s1 = seed(1, published=DAY)
     near1 = edited_copy(s1, "near1", published=2 * DAY)

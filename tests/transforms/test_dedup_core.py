@@ -148,6 +148,12 @@ def test_node_key_orders_representatives():
         k("aa", old=False, when=None, text_len=10**6),
     ]
     assert sorted(ordered) == ordered
+    # Same time and length: the content decides, then the id (the id hashes the path).
+    by_content = [k("zz", old=False, when=100, text_len=10, content="0a"),
+                  k("aa", old=False, when=100, text_len=10, content="0b"),
+                  k("aa", old=True, when=5, content="ff")]
+    assert sorted(by_content) == [by_content[2], by_content[0], by_content[1]]
+    assert core.node_id(by_content[0]) == "zz"
     assert core.node_id(k("x|y", old=False, when=None)) == "x|y"
     assert core.node_is_old(ordered[1]) and not core.node_is_old(ordered[2])
 
