@@ -52,7 +52,7 @@ from scipy.sparse import csr_matrix
 
 from newsbeam.schemas import Story, from_table, to_table
 from newsbeam.transforms import stories_core as sc
-from newsbeam.transforms.stories import Frequencies, index_of, story_record
+from newsbeam.transforms.stories import Frequencies, index_of, rows_of
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGETS = {"one_run": 0.93, "two_runs": 0.92}
@@ -191,17 +191,14 @@ def one_run(feats, config) -> tuple[dict, list, float]:
 def through_parquet(index: sc.StoryIndex) -> sc.StoryIndex:
     """The index as the next run reads it: its ``stories/`` rows and ``_story_terms/``
     table (the pipeline's records) written to Parquet and read back."""
-    stories, freq = stories_table(index), Frequencies(index.config.df_bits, index.docs, index.df.astype(np.int64))
+    stories, freq = rows_of(index)
     buf, fbuf = io.BytesIO(), io.BytesIO()
-    pq.write_table(stories, buf)
+    pq.write_table(to_table(Story, stories), buf)
     pq.write_table(freq.rows(), fbuf)
     back = from_table(Story, pq.read_table(io.BytesIO(buf.getvalue())))
     fback = Frequencies.from_rows(pq.read_table(io.BytesIO(fbuf.getvalue())), index.config.df_bits)
     return index_of(back, index.config, fback)
 
-
-def stories_table(index: sc.StoryIndex):
-    return to_table(Story, [story_record(s, 0) for s in index.stories.values()])
 
 
 def two_runs(feats, config, seed: int) -> tuple[dict, list, int, int, int]:
@@ -213,7 +210,7 @@ def two_runs(feats, config, seed: int) -> tuple[dict, list, int, int, int]:
     ids1, merges = sc.assign_all([f for f in feats if f.article_id in first], index)
     written = dict(ids1)
     buf = io.BytesIO()
-    pq.write_table(stories_table(index), buf)
+    pq.write_table(to_table(Story, rows_of(index)[0]), buf)
     size = len(buf.getvalue())
     index = through_parquet(index)
     ids2, merges2 = sc.assign_all([f for f in feats if f.article_id not in first], index)

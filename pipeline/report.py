@@ -109,8 +109,10 @@ class Filters:
         if con.execute("SELECT 1 FROM articles WHERE list_contains(themes, ?) LIMIT 1",
                        [self.theme]).fetchone():
             return
+        from newsbeam.transforms.themes import theme_slugs
+
         message = f"no article has theme {self.theme!r}"
-        if self.theme in known_themes():
+        if self.theme in theme_slugs():
             raise UsageError(f"{message}: it is one of newsbeam's themes, but no article of "
                              "this warehouse was given it")
         have = [row[0] for row in con.execute(
@@ -158,20 +160,6 @@ class Filters:
                     "(SELECT r.root FROM sel_articles a JOIN story_roots r USING (story_id))")
         return {"articles": "sel_articles", "duplicates": "sel_duplicates",
                 "errors": "sel_errors", "stories": "sel_stories"}
-
-
-@functools.cache
-def known_themes() -> frozenset[str]:
-    """newsbeam's theme slugs: the packaged lexicon's IPTC Media Topics, and
-    ``unclassified`` (read from the TOML, without building a scorer)."""
-    from newsbeam.transforms.themes import UNCLASSIFIED, default_lexicon_path
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    with open(default_lexicon_path(), "rb") as handle:
-        return frozenset({*tomllib.load(handle).get("themes", {}), UNCLASSIFIED})
 
 
 def _literal(value: str) -> str:
@@ -389,12 +377,15 @@ def empty_selection_notes(con: duckdb.DuckDBPyConnection, filters: Filters,
     """``charts`` with the empty state of a chart the filters emptied saying so (and
     naming them); a chart empty because the warehouse has none keeps its sentence."""
     out = dict(charts)
+    has: dict[str, bool] = {}  # several charts ask the same question of the warehouse
     for chart_id, (heading, spec, note) in charts.items():
         themes = chart_id != "errors"  # --theme does not apply to errors
         if spec is not None or chart_id not in _EMPTY_SELECTION or not filters.selects(themes):
             continue
         what, anywhere = _EMPTY_SELECTION[chart_id]
-        if con.execute(anywhere).fetchone():
+        if anywhere not in has:
+            has[anywhere] = con.execute(anywhere).fetchone() is not None
+        if has[anywhere]:
             note = f"No {what} in the selection ({filters.describe(themes)})."
             out[chart_id] = (heading, None, note)
     return out

@@ -107,6 +107,13 @@ def index_of(rows: Iterable[Story], config: core.StoryConfig, freq: Frequencies 
     return index
 
 
+def rows_of(index: core.StoryIndex, updated_at: int = 0) -> tuple[list[Story], Frequencies]:
+    """What a run writes of ``index``: its stories' ``stories/`` records and its
+    frequencies (``_story_terms/``); :func:`index_of` reads them back."""
+    stories = [story_record(s, updated_at) for s in index.stories.values()]
+    return stories, Frequencies(index.config.df_bits, index.docs, index.df.astype(np.int64))
+
+
 # --- frequencies ------------------------------------------------------------------
 
 

@@ -28,6 +28,17 @@ def default_lexicon_path() -> str:
     return str(resources.files("newsbeam.transforms").joinpath("data/themes.toml"))
 
 
+def read_lexicon(path: str | None = None) -> dict:
+    """A lexicon TOML (default: the packaged one) as its table."""
+    with open(path or default_lexicon_path(), "rb") as f:
+        return tomllib.load(f)
+
+
+def theme_slugs(path: str | None = None) -> frozenset[str]:
+    """Every theme a lexicon can give, ``unclassified`` included, without building a scorer."""
+    return frozenset({*read_lexicon(path).get("themes", {}), UNCLASSIFIED})
+
+
 @dataclass(frozen=True)
 class _Token:
     lower: str
@@ -120,8 +131,7 @@ class ThemeScorer:
         cls, path: Optional[str] = None, max_themes: Optional[int] = None, min_score: Optional[float] = None
     ) -> "ThemeScorer":
         """Load a lexicon TOML (default: the packaged one); arguments override its [scoring]."""
-        with open(path or default_lexicon_path(), "rb") as f:
-            scorer = cls(tomllib.load(f))
+        scorer = cls(read_lexicon(path))
         if max_themes is not None:
             scorer.max_themes = int(max_themes)
         if min_score is not None:

@@ -51,11 +51,11 @@ ALL = [QUAKE_A1, QUAKE_A2, QUAKE_A3, QUAKE_B, ARREST_1, ARREST_2, ARREST_1B]
 def through_tables(index: sc.StoryIndex) -> sc.StoryIndex:
     """The index as the next run reads it: ``stories/`` and ``_story_terms/`` as Arrow tables."""
     from newsbeam.schemas import Story, from_table, to_table
-    from newsbeam.transforms.stories import Frequencies, index_of, story_record
+    from newsbeam.transforms.stories import Frequencies, index_of, rows_of
 
-    stories = to_table(Story, [story_record(s, 0) for s in index.stories.values()])
-    freq = Frequencies(index.config.df_bits, index.docs, index.df.astype("int64")).rows()
-    return index_of(from_table(Story, stories), index.config, Frequencies.from_rows(freq, index.config.df_bits))
+    stories, freq = rows_of(index)
+    return index_of(from_table(Story, to_table(Story, stories)), index.config,
+                    Frequencies.from_rows(freq.rows(), index.config.df_bits))
 
 
 def run(articles, index=None):
