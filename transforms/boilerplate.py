@@ -115,10 +115,14 @@ def is_shouting(line: str) -> bool:
     return len(letters) >= 20 and sum(c.isupper() for c in letters) / len(letters) > 0.85
 
 
+# Longer than any headline, label or crumb: a paragraph of the article's body.
+BODY_WORDS = 40
+
+
 def boilerplate_reason(line: str, n: Optional[int] = None) -> Optional[str]:
     """Why a single line is boilerplate on its own, or None."""
     n = len(letter_words(line)) if n is None else n
-    if n > 40:
+    if n > BODY_WORDS:
         return None  # long paragraphs are judged by coherence and shape, not vocabulary
     if n <= 3 and _METADATA.match(line):
         return "metadata"
@@ -142,6 +146,6 @@ def is_boilerplate(line: str) -> bool:
 
 def plausible_headline(line: str) -> bool:
     ws = letter_words(line)
-    return 3 <= len(ws) <= 40 and not is_boilerplate(line) and not BULLET.match(line)
+    return 3 <= len(ws) <= BODY_WORDS and not is_boilerplate(line) and not BULLET.match(line)
 
 BULLET = re.compile(r"^\s*(?:[-–—•·*⇒→►▶▸▪●○◦»>✓✔]|\d{1,2}[.)])\s+")

@@ -8,8 +8,8 @@ with a reason so callers and tests can see why.
 Rules, in the order they apply (reason in brackets):
 
 1. Header: the headline is the first line that looks like one (at least three
-   words, not a boilerplate label); the short navigation crumbs above it are
-   dropped [``nav``]. A line repeating the headline or an earlier paragraph is
+   words, not a boilerplate label) before any paragraph of body text (over 40
+   words); the short navigation crumbs above it are dropped [``nav``]. A line repeating the headline or an earlier paragraph is
    dropped [``repeated``]. Lines without any letter or digit are separators
    [``separator``].
 2. Boilerplate vocabulary on short or non-sentence lines: calls to action
@@ -75,6 +75,7 @@ from typing import NamedTuple, Optional, Sequence
 
 from newsbeam.transforms.boilerplate import (
     ALNUM,
+    BODY_WORDS,
     BULLET,
     DIGEST_LABEL,
     SENTENCE_END,
@@ -124,10 +125,19 @@ class _Line:
 
 
 def _pick_headline(lines: list) -> tuple:
-    """Index of the headline among ``lines`` (or None) and the nav lines above it."""
+    """Index of the headline among ``lines`` (or None); the lines above it are nav.
+
+    The search ends at the first paragraph of body text: crumbs are short, so a
+    text that opens with a long paragraph has no header, and a short line after
+    it ("Pocket published it in 1980.") is not a headline whose "nav" would be
+    the article's first paragraphs. How many body paragraphs come before such a
+    line depends on how the text was wrapped; this does not.
+    """
     for i, ln in enumerate(lines[:6]):
         if plausible_headline(ln.text):
             return i
+        if len(ln.words) > BODY_WORDS:
+            return None
     return None
 
 

@@ -35,6 +35,24 @@ def test_headline_is_first_plausible_line_and_nav_crumbs_go():
     assert c.paragraphs == LEAD
 
 
+def test_a_text_that_opens_with_body_text_has_no_nav_above_a_later_short_line():
+    # Without a header the first short line among the first six ("The plan.")
+    # was taken as the headline and the paragraphs above it dropped as nav;
+    # how many paragraphs came first depended on how the text was wrapped.
+    opening = " ".join(LEAD[:3])  # one paragraph of body text, over 40 words
+    text = "\n".join([opening, LEAD[3], "The vote.", *OTHER[:1]])
+    c = clean_text(text)
+    assert not [line for line, why in c.removed if why == "nav"]
+    assert opening in c.paragraphs and LEAD[3] in c.paragraphs
+    assert c.title is None
+
+
+def test_crumbs_above_a_headline_still_go_when_the_body_follows():
+    c = clean_text("Home\nNews\n" + HEADLINE + "\n" + " ".join(LEAD[:3]) + "\n" + LEAD[3])
+    assert c.title == HEADLINE
+    assert [line for line, why in c.removed if why == "nav"] == ["Home", "News"]
+
+
 def test_repeated_headline_is_dropped():
     c = clean_text(HEADLINE + "\n" + HEADLINE + "\n" + "\n".join(LEAD))
     assert c.paragraphs == LEAD
