@@ -235,9 +235,10 @@ def _continues(prev: str, line: str, after: list, first: str, layout: _Layout) -
     if prev.isupper() and not line.isupper():
         return False  # a heading in capitals
     # A line without a sentence end (a headline), then a new sentence.
-    # (In a Title Case headline the next line may go on in Title Case.)
+    # (In a Title Case headline the next line may go on in Title Case, and a
+    # dash after a full line is running text: "... in Europe" / "— It will".)
     return not (_sentence_start(line) and prev[-1:].isalnum() and prev.split()[-1].lower() not in STOP
-                and not (_title_case(prev) and _title_case(line)))
+                and not (_title_case(prev) and _title_case(line)) and not _WEAK_BULLET.match(line))
 
 
 def _join(lines: list[str], vocab: set) -> str:

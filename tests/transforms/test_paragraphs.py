@@ -157,3 +157,17 @@ def test_chinese_hard_wrapped_lines_join_without_spaces():
 
     assert paragraphs(wrap(first) + "\n\n" + wrap(second)) == [first, second]
     assert paragraphs(first + "\n" + second) == [first, second]  # one paragraph per line stays
+
+
+def test_a_dash_after_a_full_line_goes_on_even_before_a_capitalised_word():
+    # "... not only in Europe" / "— It will also ...": a wrapper broke before
+    # the dash; read as a headline followed by a new sentence, the quote was
+    # cut in two and its tail judged on its own.
+    quote = ('"If they are a co-belligerent, their intention is to take part in this war, that is a '
+             'very serious issue, and it will have impacts not only in Europe — It will also impact '
+             'things in the Indo Pacific as well," the secretary said.')
+    widths = [w for w in range(40, 101) if "\n— It will" in _wrap(quote, w)]
+    assert widths  # the case exists at some width
+    for width in widths:
+        text = "\n".join(_wrap(p, width) for p in [PARAS[0], quote, PARAS[1]])
+        assert quote in paragraphs(text), width
