@@ -38,7 +38,10 @@ Rules, in the order they apply (reason in brackets):
    together. The least coherent run far below that level is another story
    glued on; it is grown by neighbours that are off-topic on their own, and
    the search repeats once. A single paragraph counts as a run only at the
-   very start or end of the body (an aside inside the article is kept).
+   very start or end of the body (an aside inside the article is kept). In
+   hard-wrapped text whose paragraph breaks were guessed, a paragraph split
+   off at a guessed break is scored with the one before it, so the wrapping
+   does not turn an aside into a run.
    Data lines (line-ups, results, fixtures) and lines under eight words are
    not scored; those between the paragraphs of a removed run go with it.
 6. Shape: a line without sentence punctuation is kept as a subheading only
@@ -86,7 +89,7 @@ from newsbeam.transforms.boilerplate import (
 )
 from newsbeam.transforms.coherence import coherence_scores, near_title, off_topic_segments
 from newsbeam.transforms.language import english_rules_apply
-from newsbeam.transforms.paragraphs import paragraphs as text_paragraphs
+from newsbeam.transforms.paragraphs import guessed_paragraphs
 from newsbeam.transforms.text import letter_words, line_key
 
 _SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
@@ -112,6 +115,7 @@ class _Line:
     words: list = field(default_factory=list)
     reason: Optional[str] = None
     _prose: Optional[bool] = None
+    guessed: bool = False  # the break before this line was guessed (see clean_paragraphs)
 
     @property
     def prose(self) -> bool:
@@ -144,8 +148,14 @@ def _pick_headline(lines: list) -> tuple:
 def clean_paragraphs(paragraphs: Sequence[str], headline: Optional[str] = None, *,
                      topical: bool = True, shape: bool = True, dedupe: bool = True,
                      link_lists: bool = True,
-                     off_topic_ratio: float = 0.35, language: Optional[str] = None) -> Cleaned:
+                     off_topic_ratio: float = 0.35, language: Optional[str] = None,
+                     guessed: Optional[Sequence[bool]] = None) -> Cleaned:
     """Apply rules 1-6 (see module docstring) to paragraphs under a known headline.
+
+    ``guessed`` (one per paragraph, from :func:`transforms.paragraphs.guessed_paragraphs`)
+    marks paragraphs whose break from the one before was guessed: rule 5 judges
+    such paragraphs together with the one before, as the text may have been
+    one paragraph there.
 
     ``language`` (ISO 639-1, None when not known) decides which rules run.
     The rules that keep a line only when it reads like English (the link
@@ -160,8 +170,9 @@ def clean_paragraphs(paragraphs: Sequence[str], headline: Optional[str] = None, 
     english = english_rules_apply(language)
     # No-break and other typographic spaces read as spaces: the vocabulary rules
     # match "Other news", not "Other\u00a0news" (a change of form, not of text).
-    paragraphs = [_SPACES.sub(" ", p) for p in paragraphs if p]
-    lines = [_Line(p.strip(), letter_words(p)) for p in paragraphs if p.strip()]
+    guessed = guessed or [False] * len(paragraphs)
+    lines = [_Line(p.strip(), letter_words(p), guessed=g)
+             for p, g in zip((_SPACES.sub(" ", p) for p in paragraphs), guessed) if p.strip()]
     seen = set()
     if headline:
         seen.add(line_key(headline))
@@ -270,10 +281,18 @@ def _mark_off_topic(lines: list, headline: Optional[str], ratio: float) -> None:
     # Runs of paragraphs about another story (short lines inside a run go with it).
     # Data lines (line-ups, results) share few words with any prose and are
     # left out of the comparison rather than judged by it.
+    # A paragraph split off at a guessed break is judged with the one before:
+    # how a text was wrapped must not decide what is an aside and what a run.
     idx = [i for i in idx if not is_data(lines[i].text)]
-    texts = [lines[i].text for i in idx]
+    units: list = []
+    for i in idx:
+        if units and lines[i].guessed and units[-1][-1] == i - 1:
+            units[-1].append(i)
+        else:
+            units.append([i])
+    texts = [" ".join(lines[i].text for i in unit) for unit in units]
     for s, e in off_topic_segments(texts, headline, ratio=ratio):
-        start, end = idx[s], idx[e - 1] + 1
+        start, end = units[s][0], units[e - 1][-1] + 1
         if start > 0 and lines[start - 1].kept and not lines[start - 1].prose and len(lines[start - 1].words) < 8:
             start -= 1
         for k in range(start, end):
@@ -349,7 +368,7 @@ def clean_text(text: str, headline: Optional[str] = None, *, topical: bool = Tru
     set in capitals) is taken as the title and the crumbs above it are
     removed as ``nav``.
     """
-    raw_lines = [_Line(p, letter_words(p)) for p in text_paragraphs(text)]
+    raw_lines = [_Line(p, letter_words(p), guessed=g) for p, g in guessed_paragraphs(text)]
     removed = []
     if headline is None:
         h = _pick_headline(raw_lines)
@@ -362,7 +381,8 @@ def clean_text(text: str, headline: Optional[str] = None, *, topical: bool = Tru
             headline = raw_lines[h].text
             removed += [(ln.text, "nav") for ln in raw_lines[:h]]
             raw_lines = raw_lines[h + 1:]
-    out = clean_paragraphs([ln.text for ln in raw_lines], headline, topical=topical, language=language)
+    out = clean_paragraphs([ln.text for ln in raw_lines], headline, topical=topical, language=language,
+                           guessed=[ln.guessed for ln in raw_lines])
     return Cleaned(headline, out.paragraphs, removed + out.removed, tuple(removed) + out.decisions)
 
 

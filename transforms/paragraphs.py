@@ -82,6 +82,13 @@ def paragraphs(text: str) -> list[str]:
     Soft hyphens (U+00AD) are removed: they are invisible and only split words.
     A text that is not hard-wrapped comes back one paragraph per non-blank line.
     """
+    return [p for p, _ in guessed_paragraphs(text)]
+
+
+def guessed_paragraphs(text: str) -> list[tuple[str, bool]]:
+    """:func:`paragraphs` with, for each, whether the break before it was
+    guessed: it falls after a full line and nothing in the layout marks it, so
+    it may as well not be there (see :func:`_stops_end_paragraphs`)."""
     blocks: list[list[str]] = [[]]
     for line in text.splitlines():  # every line break: CRLF, CR, U+2028, ...
         if line.replace("\u00ad", "").strip():
@@ -96,15 +103,18 @@ def paragraphs(text: str) -> list[str]:
     vocab = set(re.findall(r"[\w-]+", text.casefold())) if _CUT_LINE.search(text) else set()
     out = []
     for block in blocks:
-        current = [block[0]]
+        current, guessed = [block[0]], False
         for i in range(1, len(block)):
-            if _continues(block[i - 1], block[i], block[i + 1:i + 2], current[0], layout):
-                current.append(block[i])
+            prev, line = block[i - 1], block[i]
+            if _continues(prev, line, block[i + 1:i + 2], current[0], layout):
+                current.append(line)
             else:
-                out.append(_join(current, vocab))
-                current = [block[i]]
-        out.append(_join(current, vocab))
-    return [p for p in out if p]
+                out.append((_join(current, vocab), guessed))
+                current = [line]
+                guessed = (layout.guess and bool(layout.width) and _full(prev, line, layout.width)
+                           and not BULLET.match(line))
+        out.append((_join(current, vocab), guessed))
+    return [(p, g) for p, g in out if p]
 
 
 def _layout(blocks: list[list[str]]) -> _Layout:
@@ -237,7 +247,8 @@ def _continues(prev: str, line: str, after: list, first: str, layout: _Layout) -
     # A line without a sentence end (a headline), then a new sentence.
     # (In a Title Case headline the next line may go on in Title Case, and a
     # dash after a full line is running text: "... in Europe" / "— It will".)
-    return not (_sentence_start(line) and prev[-1:].isalnum() and prev.split()[-1].lower() not in STOP
+    return not (_sentence_start(line) and prev[-1:].isalnum()
+                and prev.split()[-1].lower() not in STOP
                 and not (_title_case(prev) and _title_case(line)) and not _WEAK_BULLET.match(line))
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsbeam.transforms.paragraphs import paragraphs, wrap_width
+from newsbeam.transforms.paragraphs import guessed_paragraphs, paragraphs, wrap_width
 from tests import SEED_FILES
 
 HEADLINE = "Council approves the airport tram line"
@@ -171,3 +171,25 @@ def test_a_dash_after_a_full_line_goes_on_even_before_a_capitalised_word():
     for width in widths:
         text = "\n".join(_wrap(p, width) for p in [PARAS[0], quote, PARAS[1]])
         assert quote in paragraphs(text), width
+
+
+@pytest.mark.parametrize("width", range(40, 101, 3))
+def test_only_breaks_after_full_lines_count_as_guessed(width):
+    blocks = [_wrap(p, width).split("\n") for p in PARAS]
+    full = [len(a[-1]) + 1 + len(b[0].split()[0]) > width for a, b in zip(blocks, blocks[1:])]
+    out = guessed_paragraphs("\n".join(line for b in blocks for line in b))
+    assert [p for p, _ in out] == paragraphs("\n".join(line for b in blocks for line in b))
+    assert not out[0][1]
+    for (para, guessed) in out[1:]:
+        # A paragraph that starts a written one: guessed exactly when the line before was full.
+        if para in PARAS:
+            assert guessed == full[PARAS.index(para) - 1], (para[:30], width)
+        else:  # a paragraph split off inside a written one can only be guessed
+            assert guessed
+    # Blank lines mark every break: nothing is guessed.
+    assert not any(g for _, g in guessed_paragraphs("\n\n".join(_wrap(p, width) for p in PARAS)))
+
+
+def test_indented_first_lines_leave_nothing_to_guess():
+    out = guessed_paragraphs("\n".join("    " + _wrap(p, 66) for p in PARAS))
+    assert out == [(p, False) for p in PARAS]
