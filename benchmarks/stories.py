@@ -200,7 +200,6 @@ def through_parquet(index: sc.StoryIndex) -> sc.StoryIndex:
     return index_of(back, index.config, fback)
 
 
-
 def two_runs(feats, config, seed: int) -> tuple[dict, list, int, int, int]:
     """Run 1 on a seeded random half, run 2 on the rest with the index carried as Parquet.
     Returns ids (as written), merges, run-1 ids changed, run-1 stories merged later, index bytes."""

@@ -9,9 +9,9 @@ Rules, in the order they apply (reason in brackets):
 
 1. Header: the headline is the first line that looks like one (at least three
    words, not a boilerplate label) before any paragraph of body text (over 40
-   words); the short navigation crumbs above it are dropped [``nav``]. A line repeating the headline or an earlier paragraph is
-   dropped [``repeated``]. Lines without any letter or digit are separators
-   [``separator``].
+   words); the short navigation crumbs above it are dropped [``nav``]. A line
+   repeating the headline or an earlier paragraph is dropped [``repeated``].
+   Lines without any letter or digit are separators [``separator``].
 2. Boilerplate vocabulary on short or non-sentence lines: calls to action
    ("Leave a reply", "Subscribe", "Read more", "Back to top"), lists
    announcements ("Related articles", "Other news", "You may also like"),
@@ -172,7 +172,8 @@ def clean_paragraphs(paragraphs: Sequence[str], headline: Optional[str] = None, 
     # match "Other news", not "Other\u00a0news" (a change of form, not of text).
     guessed = guessed or [False] * len(paragraphs)
     lines = [_Line(p.strip(), letter_words(p), guessed=g)
-             for p, g in zip((_SPACES.sub(" ", p) for p in paragraphs), guessed) if p.strip()]
+             for p, g in zip((_SPACES.sub(" ", p) for p in paragraphs), guessed, strict=True)
+             if p.strip()]
     seen = set()
     if headline:
         seen.add(line_key(headline))
